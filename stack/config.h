@@ -1,0 +1,63 @@
+// Every behavioural knob of the stack, passed at construction. Both arms of each
+// toggle are reachable from one binary, so tests and fuzzers can compare them.
+#pragma once
+
+#include <cstdint>
+
+#include "stack/time.h"
+
+namespace synfin {
+
+// What a host does with a new SYN for a 4-tuple still in TIME-WAIT.
+enum class TimeWaitSynPolicy : uint8_t {
+  // RFC 9293 3.10.7.4 (with RFC 5961 4): the SYN reaches the TIME-WAIT connection,
+  // which answers with an ACK and stays; the 4-tuple is unusable until 2*MSL ends.
+  kStrict,
+  // RFC 1122 4.2.2.13 / RFC 6191: a SYN whose sequence number lies beyond the old
+  // connection's RCV.NXT ends TIME-WAIT early and opens a new incarnation.
+  kReuseIfSeqGreater,
+};
+
+struct Config {
+  // RFC 9293 3.4.2: Maximum Segment Lifetime. TIME-WAIT lasts exactly 2 * msl.
+  Duration msl = Duration::seconds(30);
+
+  // RFC 6298: (2.1) initial RTO 1 s, (2.4) minimum 1 s, (2.5) maximum at least 60 s.
+  Duration rto_initial = Duration::seconds(1);
+  Duration rto_min = Duration::seconds(1);
+  Duration rto_max = Duration::seconds(60);
+
+  // Retransmissions before giving up (RFC 1122 4.2.3.5's R2): a SYN or SYN-ACK
+  // is sent at most 1 + syn_retries times; data and FIN 1 + data_retries times.
+  int syn_retries = 6;
+  int data_retries = 10;
+
+  // Receive buffer in bytes: the largest window we advertise (no scaling yet,
+  // so capped at 65535).
+  uint32_t recv_buffer = 65535;
+  // Send buffer in bytes: how much unacknowledged plus unsent data the app may queue.
+  uint32_t send_buffer = 65536;
+  // Our MSS, advertised in the SYN (RFC 9293 3.7.1); and the peer's when it sends
+  // none: RFC 9293 3.7.1 says assume 536 for IPv4 (1220 for IPv6, RFC 8200 5).
+  uint16_t mss = 1460;
+  uint16_t default_peer_mss_v4 = 536;
+  uint16_t default_peer_mss_v6 = 1220;
+
+  // RFC 5961: RST exact-match rule (3), SYN challenge ACK (4), ACK range check (5).
+  // Off means the RFC 793 behaviour.
+  bool rfc5961_rst = true;
+  bool rfc5961_syn = true;
+  bool rfc5961_ack = true;
+  // RFC 1337: ignore RST in TIME-WAIT (TIME-WAIT assassination hazard H1).
+  bool rfc1337 = true;
+  // Drop SYN+FIN segments in LISTEN and SYN-SENT without a reply, as most
+  // deployed stacks do (the combination has no legitimate use).
+  bool drop_syn_fin = true;
+
+  TimeWaitSynPolicy time_wait_syn = TimeWaitSynPolicy::kStrict;
+
+  // Listen backlog used when the app passes 0.
+  int default_backlog = 16;
+};
+
+}  // namespace synfin

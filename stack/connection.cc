@@ -1,0 +1,1009 @@
+#include "stack/connection.h"
+
+#include <algorithm>
+
+#include "stack/rfc9293.h"
+
+namespace synfin {
+
+const char* to_string(CloseReason r) {
+  switch (r) {
+    case CloseReason::kNone: return "none";
+    case CloseReason::kNormal: return "normal";
+    case CloseReason::kRefused: return "refused";
+    case CloseReason::kReset: return "reset";
+    case CloseReason::kTimedOut: return "timed-out";
+    case CloseReason::kAborted: return "aborted";
+  }
+  return "invalid";
+}
+
+Connection::Connection(const Env& env, ConnId id, const FourTuple& tuple)
+    : env_(env),
+      cfg_(*env.config),
+      id_(id),
+      tuple_(tuple),
+      send_buf_(env.config->send_buffer),
+      recv_buf_(env.config->recv_buffer),
+      rto_(env.config->rto_initial) {}
+
+// ---------------------------------------------------------------------------
+// Bookkeeping shared by every path.
+
+TcbSnapshot Connection::snapshot() const {
+  TcbSnapshot s;
+  s.state = state_;
+  s.iss = iss_;
+  s.irs = irs_;
+  s.snd_una = snd_una_;
+  s.snd_nxt = snd_nxt_;
+  s.snd_max = snd_max_;
+  s.snd_wnd = snd_wnd_;
+  s.snd_wl1 = snd_wl1_;
+  s.snd_wl2 = snd_wl2_;
+  s.rcv_nxt = rcv_nxt_;
+  s.rcv_wnd = have_irs_ ? rcv_wnd() : 0;
+  s.send_queued = static_cast<uint32_t>(send_buf_.size());
+  s.recv_queued = static_cast<uint32_t>(recv_buf_.size());
+  s.fin_queued = fin_queued_;
+  s.rto = rto_;
+  s.retries = retries_;
+  return s;
+}
+
+void Connection::transition(State to, Cause cause, Instant now) {
+  const State from = state_;
+  state_ = to;
+  if (env_.observer) env_.observer->on_transition(id_, from, to, cause, now);
+}
+
+void Connection::user_event(UserEvent e, Instant now) {
+  if (env_.observer) env_.observer->on_user_event(id_, e, now);
+}
+
+void Connection::step_end(Instant now) {
+  if (env_.observer) env_.observer->on_step_end(id_, snapshot(), now);
+}
+
+void Connection::set_timer(TimerKind k, Instant deadline, Instant now) {
+  timers_[static_cast<int>(k)] = deadline;
+  if (env_.observer) env_.observer->on_timer(id_, k, TimerAction::kSet, deadline, now);
+}
+
+void Connection::cancel_timer(TimerKind k, Instant now) {
+  auto& t = timers_[static_cast<int>(k)];
+  if (!t) return;
+  const Instant was = *t;
+  t.reset();
+  if (env_.observer) env_.observer->on_timer(id_, k, TimerAction::kCancel, was, now);
+}
+
+std::optional<Instant> Connection::next_deadline() const {
+  std::optional<Instant> best;
+  for (const auto& t : timers_) {
+    if (t && (!best || *t < *best)) best = t;
+  }
+  return best;
+}
+
+uint16_t Connection::effective_mss() const {
+  uint16_t peer = peer_mss_;
+  if (peer == 0) {
+    peer = tuple_.local_addr.family == IpFamily::kV4 ? cfg_.default_peer_mss_v4
+                                                     : cfg_.default_peer_mss_v6;
+  }
+  return std::max<uint16_t>(1, std::min(peer, cfg_.mss));
+}
+
+// ---------------------------------------------------------------------------
+// User calls.
+
+absl::Status Connection::open_passive(Instant now) {
+  if (state_ != State::kClosed) {
+    return absl::FailedPreconditionError("error: connection already exists");
+  }
+  passive_ = true;
+  transition(State::kListen, Cause::kUserListen, now);
+  step_end(now);
+  return absl::OkStatus();
+}
+
+void Connection::become_listening_child(Instant now) {
+  // The child stands for the listener's LISTEN TCB of RFC 9293, which a SYN turns
+  // into SYN-RECEIVED while the application's listener keeps listening.
+  state_ = State::kListen;
+  passive_ = true;
+}
+
+absl::Status Connection::open_active(Instant now, const IpAddr& remote_addr,
+                                     uint16_t remote_port, Outbox& out) {
+  Cause cause;
+  if (state_ == State::kClosed) {
+    cause = Cause::kUserConnect;
+  } else if (state_ == State::kListen) {
+    // RFC 9293 3.10.2: SEND in LISTEN with the foreign socket now specified
+    // "change[s] the connection from passive to active, select an ISS. Send a
+    // SYN segment, set SND.UNA to ISS, SND.NXT to ISS+1. Enter SYN-SENT state."
+    cause = Cause::kUserSend;
+  } else {
+    return absl::FailedPreconditionError("error: connection already exists");
+  }
+  passive_ = false;
+  tuple_.remote_addr = remote_addr;
+  tuple_.remote_port = remote_port;
+  iss_ = env_.isn->isn(tuple_, now);
+  snd_una_ = snd_nxt_ = snd_max_ = iss_;
+  buf_seq_ = iss_ + SeqLen(1);
+  transition(State::kSynSent, cause, now);
+  output(now, out);
+  step_end(now);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> Connection::send(Instant now, std::span<const uint8_t> data, Outbox& out) {
+  switch (state_) {
+    case State::kClosed:
+      return absl::FailedPreconditionError("error: connection does not exist");
+    case State::kListen:
+      return absl::FailedPreconditionError("error: foreign socket unspecified");
+    case State::kFinWait1:
+    case State::kFinWait2:
+    case State::kClosing:
+    case State::kLastAck:
+    case State::kTimeWait:
+      user_event(UserEvent::kSendFailed, now);
+      return absl::FailedPreconditionError("error: connection closing");
+    case State::kSynSent:
+    case State::kSynReceived:
+    case State::kEstablished:
+    case State::kCloseWait:
+      break;
+  }
+  // RFC 9293 3.10.2: in SYN-SENT and SYN-RECEIVED the data is queued "for
+  // transmission after entering ESTABLISHED state"; output() holds it back until
+  // our SYN is acknowledged.
+  const size_t taken = send_buf_.push(data);
+  if (taken > 0 && env_.observer) env_.observer->on_send_accepted(id_, data.first(taken), now);
+  output(now, out);
+  step_end(now);
+  return taken;
+}
+
+size_t Connection::receive(Instant now, std::span<uint8_t> buf, Outbox& out) {
+  const size_t n = std::min(buf.size(), recv_buf_.size());
+  if (n == 0) return 0;
+  recv_buf_.peek(0, buf.first(n));
+  recv_buf_.pop(n);
+  if (env_.observer) env_.observer->on_deliver(id_, buf.first(n), now);
+  // Receiver-side silly window avoidance (RFC 9293 3.8.6.2.2): announce the freed
+  // space only once the right edge can move by min(buffer/2, MSS).
+  const bool can_receive = state_ == State::kEstablished || state_ == State::kFinWait1 ||
+                           state_ == State::kFinWait2;
+  if (can_receive) {
+    const uint32_t offer = std::min<uint32_t>(static_cast<uint32_t>(recv_buf_.free_space()), 65535);
+    const SeqNum new_edge = rcv_nxt_ + SeqLen(offer);
+    const uint32_t threshold =
+        std::min<uint32_t>(static_cast<uint32_t>(recv_buf_.limit() / 2), effective_mss());
+    if (seq_gt(new_edge, rcv_adv_) && distance(rcv_adv_, new_edge).raw >= threshold) {
+      send_ack(now, out);
+    }
+  }
+  step_end(now);
+  return n;
+}
+
+absl::Status Connection::close(Instant now, Outbox& out) {
+  switch (state_) {
+    case State::kClosed:
+      return absl::FailedPreconditionError("error: connection does not exist");
+    case State::kListen:
+      // "Any outstanding RECEIVEs are returned with 'error: closing' responses.
+      // Delete TCB, enter CLOSED state, and return."
+      transition(State::kClosed, Cause::kUserClose, now);
+      close_reason_ = CloseReason::kNormal;
+      break;
+    case State::kSynSent:
+      // "Delete the TCB and return 'error: closing' responses to any queued SENDs."
+      for (int k = 0; k < kNumTimerKinds; ++k) cancel_timer(static_cast<TimerKind>(k), now);
+      send_buf_.clear();
+      transition(State::kClosed, Cause::kUserClose, now);
+      close_reason_ = CloseReason::kNormal;
+      break;
+    case State::kSynReceived:
+    case State::kEstablished:
+      // "Queue this until all preceding SENDs have been segmentized, then form a FIN
+      // segment and send it. In any case, enter FIN-WAIT-1 state." In SYN-RECEIVED
+      // the FIN simply follows our SYN and any queued data in sequence space.
+      fin_queued_ = true;
+      transition(State::kFinWait1, Cause::kUserClose, now);
+      output(now, out);
+      break;
+    case State::kCloseWait:
+      // "Queue this request until all preceding SENDs have been segmentized; then
+      // send a FIN segment, enter LAST-ACK state." The FIN is queued now and leaves
+      // when the data before it has.
+      fin_queued_ = true;
+      transition(State::kLastAck, Cause::kUserClose, now);
+      output(now, out);
+      break;
+    case State::kFinWait1:
+    case State::kFinWait2:
+    case State::kClosing:
+    case State::kLastAck:
+    case State::kTimeWait:
+      user_event(UserEvent::kSendFailed, now);
+      return absl::FailedPreconditionError("error: connection closing");
+  }
+  step_end(now);
+  return absl::OkStatus();
+}
+
+void Connection::abort(Instant now, Outbox& out) {
+  switch (state_) {
+    case State::kClosed:
+      return;
+    case State::kSynReceived:
+    case State::kEstablished:
+    case State::kFinWait1:
+    case State::kFinWait2:
+    case State::kCloseWait:
+      // RFC 9293 3.10.5: "Send a reset segment: <SEQ=SND.NXT><CTL=RST>".
+      emit(now, make_reset(tuple_.local_port, tuple_.remote_port, snd_nxt_), out);
+      break;
+    case State::kListen:
+    case State::kSynSent:
+    case State::kClosing:
+    case State::kLastAck:
+    case State::kTimeWait:
+      break;
+  }
+  for (int k = 0; k < kNumTimerKinds; ++k) cancel_timer(static_cast<TimerKind>(k), now);
+  send_buf_.clear();
+  recv_buf_.clear();
+  close_reason_ = CloseReason::kAborted;
+  transition(State::kClosed, Cause::kUserAbort, now);
+  step_end(now);
+}
+
+void Connection::end_time_wait_for_new_incarnation(Instant now) {
+  if (state_ != State::kTimeWait) return;
+  cancel_timer(TimerKind::kTimeWait, now);
+  transition(State::kClosed, Cause::kNewIncarnation, now);
+  step_end(now);
+}
+
+// ---------------------------------------------------------------------------
+// Segment arrival (RFC 9293 3.10.7).
+
+void Connection::on_segment(Instant now, const Segment& seg, Outbox& out) {
+  if (env_.observer) env_.observer->on_segment_in(id_, tuple_, seg, snapshot(), now);
+  switch (state_) {
+    case State::kClosed:
+      // 3.10.7.1: a TCB in CLOSED is as good as none.
+      if (auto rst = reset_for(seg)) emit(now, std::move(*rst), out);
+      break;
+    case State::kListen:
+      on_segment_listen(now, seg, out);
+      break;
+    case State::kSynSent:
+      on_segment_syn_sent(now, seg, out);
+      break;
+    case State::kSynReceived:
+    case State::kEstablished:
+    case State::kFinWait1:
+    case State::kFinWait2:
+    case State::kCloseWait:
+    case State::kClosing:
+    case State::kLastAck:
+    case State::kTimeWait:
+      on_segment_synchronized(now, seg, out);
+      break;
+  }
+  step_end(now);
+}
+
+// 3.10.7.2 LISTEN.
+void Connection::on_segment_listen(Instant now, const Segment& seg, Outbox& out) {
+  // "First, check for a RST: An incoming RST segment could not be valid since it
+  // could not have been sent in response to anything sent by this incarnation of
+  // the connection. An incoming RST should be ignored."
+  if (seg.flags.rst()) return;
+  // "Second, check for an ACK: Any acknowledgment is bad if it arrives on a
+  // connection still in the LISTEN state. An acceptable reset segment should be
+  // formed for any arriving ACK-bearing segment. The RST should be formatted as
+  // follows: <SEQ=SEG.ACK><CTL=RST>"
+  if (seg.flags.ack()) {
+    emit(now, make_reset(tuple_.local_port, tuple_.remote_port, seg.ack), out);
+    return;
+  }
+  // "Third, check for a SYN": SYN+FIN has no legitimate use; see Config.
+  if (!seg.flags.syn() || (seg.flags.fin() && cfg_.drop_syn_fin)) return;
+  // "set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ, and any other control or
+  // text should be queued for processing later. ISS should be selected and a SYN
+  // segment sent of the form: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. SND.NXT is set
+  // to ISS+1 and SND.UNA to ISS. The connection state should be changed to
+  // SYN-RECEIVED." Text on the SYN is not kept: it stays unacknowledged and the
+  // peer sends it again once the connection is synchronized.
+  irs_ = seg.seq;
+  rcv_nxt_ = seg.seq + SeqLen(1);
+  have_irs_ = true;
+  rcv_adv_ = rcv_nxt_;  // advertise_window() sets the edge with the SYN-ACK
+  if (seg.options.mss && *seg.options.mss != 0) peer_mss_ = *seg.options.mss;
+  iss_ = env_.isn->isn(tuple_, now);
+  snd_una_ = snd_nxt_ = snd_max_ = iss_;
+  buf_seq_ = iss_ + SeqLen(1);
+  transition(State::kSynReceived, Cause::kRecvSyn, now);
+  output(now, out);
+}
+
+// 3.10.7.3 SYN-SENT.
+void Connection::on_segment_syn_sent(Instant now, const Segment& seg, Outbox& out) {
+  // "First, check the ACK bit: If the ACK bit is set, If SEG.ACK =< ISS or SEG.ACK >
+  // SND.NXT, send a reset (unless the RST bit is set, if so drop the segment and
+  // return) <SEQ=SEG.ACK><CTL=RST> and discard the segment."
+  bool ack_acceptable = false;
+  if (seg.flags.ack()) {
+    if (seq_leq(seg.ack, iss_) || seq_gt(seg.ack, snd_max_)) {
+      if (!seg.flags.rst()) emit(now, make_reset(tuple_.local_port, tuple_.remote_port, seg.ack), out);
+      return;
+    }
+    // "If SND.UNA < SEG.ACK =< SND.NXT, then the ACK is acceptable."
+    ack_acceptable = seq_lt(snd_una_, seg.ack);
+  }
+  // "Second, check the RST bit: If the ACK was acceptable, then signal to the user
+  // 'error: connection reset', drop the segment, enter CLOSED state, delete TCB,
+  // and return. Otherwise (no ACK), drop the segment and return."
+  if (seg.flags.rst()) {
+    if (ack_acceptable) {
+      drop_connection(now, Cause::kRecvRst, CloseReason::kRefused, UserEvent::kRefused);
+    }
+    return;
+  }
+  // "Fourth, check the SYN bit" (reached only if the ACK is OK or there is none).
+  if (!seg.flags.syn() || (seg.flags.fin() && cfg_.drop_syn_fin)) return;
+  // "RCV.NXT is set to SEG.SEQ+1, IRS is set to SEG.SEQ. SND.UNA should be advanced
+  // to equal SEG.ACK (if there is an ACK)."
+  irs_ = seg.seq;
+  rcv_nxt_ = seg.seq + SeqLen(1);
+  have_irs_ = true;
+  rcv_adv_ = rcv_nxt_ + SeqLen(std::min<uint32_t>(static_cast<uint32_t>(recv_buf_.free_space()), 65535));
+  if (seg.options.mss && *seg.options.mss != 0) peer_mss_ = *seg.options.mss;
+  snd_wnd_ = seg.window;
+  max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+  snd_wl1_ = seg.seq;
+  snd_wl2_ = seg.ack;
+  if (ack_acceptable) {
+    if (timed_seq_ && seq_geq(seg.ack, *timed_seq_)) rtt_sample(now - timed_at_);
+    timed_seq_.reset();
+    snd_una_ = seg.ack;
+    retries_ = 0;
+    cancel_timer(TimerKind::kRetransmit, now);
+  }
+  if (syn_acked()) {
+    // "If SND.UNA > ISS (our SYN has been ACKed), change the connection state to
+    // ESTABLISHED, form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send
+    // it. Data or controls that were queued for transmission MAY be included. If
+    // there are other controls or text in the segment, then continue processing at
+    // the sixth step below where the URG bit is checked."
+    transition(State::kEstablished, Cause::kRecvSynAck, now);
+    user_event(UserEvent::kConnected, now);
+    bool need_ack = true;
+    bool fin_in_order = false;
+    process_text(now, seg, /*text_allowed=*/true, fin_in_order, need_ack);
+    if (fin_in_order) process_fin(now, need_ack);
+    const size_t before = out.size();
+    output(now, out);
+    if (out.size() == before) send_ack(now, out);
+    return;
+  }
+  // "Otherwise, enter SYN-RECEIVED, form a SYN,ACK segment <SEQ=ISS><ACK=RCV.NXT>
+  // <CTL=SYN,ACK> and send it." (simultaneous open). Text is not kept; the peer
+  // sends it again once synchronized.
+  transition(State::kSynReceived, Cause::kRecvSyn, now);
+  timed_seq_.reset();  // Karn: our SYN goes out again
+  snd_nxt_ = iss_;
+  output(now, out);
+}
+
+// 3.10.7.4 Other states.
+void Connection::on_segment_synchronized(Instant now, const Segment& seg, Outbox& out) {
+  bool text_allowed = true;
+  if (!check_sequence(now, seg, text_allowed, out)) return;  // first
+  if (!check_rst(now, seg, out)) return;                     // second
+  // Third, security: synfin does not implement RFC 9293's security compartments.
+  if (!check_syn(now, seg, out)) return;  // fourth
+  if (!check_ack(now, seg, out)) return;  // fifth
+  // Sixth, the URG bit: synfin delivers urgent data inline and does not signal
+  // it (RFC 6093 recommends applications not use it).
+  bool need_ack = false;
+  bool fin_in_order = false;
+  process_text(now, seg, text_allowed, fin_in_order, need_ack);  // seventh
+  if (fin_in_order) process_fin(now, need_ack);                 // eighth
+  // An ACK of our FIN that arrived with a FIN we could not take yet still ends
+  // FIN-WAIT-1 (check_ack held the move back in case the FIN took us further).
+  if (state_ == State::kFinWait1 && fin_acked()) {
+    transition(State::kFinWait2, Cause::kRecvAck, now);
+  }
+  const size_t before = out.size();
+  output(now, out);
+  if (need_ack && out.size() == before) send_ack(now, out);
+}
+
+bool Connection::check_sequence(Instant now, const Segment& seg, bool& text_allowed,
+                                Outbox& out) {
+  // TIME-WAIT: "The only thing that can arrive in this state is a retransmission
+  // of the remote FIN. Acknowledge it, and restart the 2 MSL timeout." Such a FIN
+  // lies just left of the window, so the acceptability test below would only
+  // acknowledge it; it is recognised first so the timer restarts (RFC 9293
+  // 3.10.7.4 fifth check, TIME-WAIT, and 3.6.1).
+  if (state_ == State::kTimeWait && seg.flags.fin() && !seg.flags.rst() && !seg.flags.syn() &&
+      seg.seq_end() == rcv_nxt_) {
+    set_timer(TimerKind::kTimeWait, now + cfg_.msl * 2, now);
+    send_ack(now, out);
+    return false;
+  }
+  // SYN-RECEIVED: a duplicate of the SYN we answered means our SYN-ACK may have
+  // been lost; send it again (as FreeBSD's syncache does) rather than the bare
+  // ACK the acceptability test would produce.
+  if (state_ == State::kSynReceived && seg.flags.syn() && !seg.flags.ack() &&
+      !seg.flags.rst() && seg.seq == irs_) {
+    timed_seq_.reset();  // Karn
+    snd_nxt_ = iss_;
+    output(now, out);
+    return false;
+  }
+  const uint32_t wnd = rcv_wnd();
+  if (segment_acceptable(seg.seq, seg.seg_len(), rcv_nxt_, SeqLen(wnd))) return true;
+  // "If the RCV.WND is zero, no segments will be acceptable, but special allowance
+  // should be made to accept valid ACKs, URGs, and RSTs." The text is not taken.
+  if (wnd == 0 && seg.seq == rcv_nxt_) {
+    text_allowed = false;
+    return true;
+  }
+  // "If an incoming segment is not acceptable, an acknowledgment should be sent in
+  // reply (unless the RST bit is set, if so drop the segment and return):
+  // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>"
+  if (!seg.flags.rst()) send_ack(now, out);
+  return false;
+}
+
+bool Connection::check_rst(Instant now, const Segment& seg, Outbox& out) {
+  if (!seg.flags.rst()) return true;
+  // RFC 1337: ignore RST in TIME-WAIT, so a stray RST cannot cut the 2*MSL wait
+  // short (hazard H1, "TIME-WAIT assassination").
+  if (state_ == State::kTimeWait && cfg_.rfc1337) return false;
+  // RFC 5961 3.2: "If the RST bit is set and the sequence number does not exactly
+  // match the next expected sequence value, yet is within the current receive
+  // window, TCP endpoints MUST send an acknowledgment (challenge ACK)".
+  if (cfg_.rfc5961_rst && seg.seq != rcv_nxt_) {
+    send_ack(now, out);
+    return false;
+  }
+  switch (state_) {
+    case State::kSynReceived:
+      // "If this connection was initiated with a passive OPEN (i.e., came from the
+      // LISTEN state), then return this connection to LISTEN state and return. ...
+      // If this connection was initiated with an active OPEN (i.e., came from
+      // SYN-SENT state), then the connection was refused; signal the user
+      // 'connection refused'."
+      if (passive_) {
+        for (int k = 0; k < kNumTimerKinds; ++k) cancel_timer(static_cast<TimerKind>(k), now);
+        send_buf_.clear();
+        transition(State::kListen, Cause::kRecvRst, now);
+      } else {
+        drop_connection(now, Cause::kRecvRst, CloseReason::kRefused, UserEvent::kRefused);
+      }
+      break;
+    case State::kEstablished:
+    case State::kFinWait1:
+    case State::kFinWait2:
+    case State::kCloseWait:
+      // "any outstanding RECEIVEs and SEND should receive 'reset' responses. All
+      // segment queues should be flushed. Users should also receive an unsolicited
+      // general 'connection reset' signal. Enter the CLOSED state, delete the TCB."
+      drop_connection(now, Cause::kRecvRst, CloseReason::kReset, UserEvent::kReset);
+      break;
+    case State::kClosing:
+    case State::kLastAck:
+    case State::kTimeWait:
+      // "If the RST bit is set, then enter the CLOSED state, delete the TCB."
+      drop_connection(now, Cause::kRecvRst, CloseReason::kReset, UserEvent::kReset);
+      break;
+    case State::kClosed:
+    case State::kListen:
+    case State::kSynSent:
+      break;  // not synchronized: handled elsewhere
+  }
+  return false;
+}
+
+bool Connection::check_syn(Instant now, const Segment& seg, Outbox& out) {
+  if (!seg.flags.syn()) return true;
+  // "SYN-RECEIVED STATE: If the connection was initiated with a passive OPEN, then
+  // return this connection to the LISTEN state and return."
+  if (state_ == State::kSynReceived && passive_) {
+    for (int k = 0; k < kNumTimerKinds; ++k) cancel_timer(static_cast<TimerKind>(k), now);
+    send_buf_.clear();
+    transition(State::kListen, Cause::kRecvSynInWindow, now);
+    return false;
+  }
+  // RFC 5961 4.2: "If the SYN bit is set, irrespective of the sequence number, TCP
+  // endpoints MUST send a 'challenge ACK' to the remote peer ... After sending the
+  // acknowledgment, TCP implementations MUST drop the unacceptable segment".
+  if (cfg_.rfc5961_syn) {
+    send_ack(now, out);
+    return false;
+  }
+  // RFC 793 behaviour: "If the SYN is in the window it is an error, send a reset,
+  // ... enter the CLOSED state, delete the TCB, and return." The reset takes the
+  // form that answers the SYN (3.10.7.1), so a peer that restarted accepts it.
+  if (auto rst = reset_for(seg)) emit(now, std::move(*rst), out);
+  drop_connection(now, Cause::kRecvSynInWindow, CloseReason::kReset, UserEvent::kReset);
+  return false;
+}
+
+bool Connection::check_ack(Instant now, const Segment& seg, Outbox& out) {
+  // "if the ACK bit is off, drop the segment and return"
+  if (!seg.flags.ack()) return false;
+
+  if (!syn_acked()) {
+    // SYN-RECEIVED (or FIN-WAIT-1 entered from it): "If SND.UNA < SEG.ACK =<
+    // SND.NXT, then enter ESTABLISHED state and continue processing with the
+    // variables below set to: SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ, SND.WL2 <-
+    // SEG.ACK. If the segment acknowledgment is not acceptable, form a reset
+    // segment <SEQ=SEG.ACK><CTL=RST> and send it."
+    if (!(seq_lt(snd_una_, seg.ack) && seq_leq(seg.ack, snd_max_))) {
+      emit(now, make_reset(tuple_.local_port, tuple_.remote_port, seg.ack), out);
+      return false;
+    }
+    snd_wnd_ = seg.window;
+    max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+    snd_wl1_ = seg.seq;
+    snd_wl2_ = seg.ack;
+    if (state_ == State::kSynReceived) {
+      transition(State::kEstablished, Cause::kRecvAck, now);
+      user_event(UserEvent::kConnected, now);
+    }
+  }
+
+  // ESTABLISHED: "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then
+  // send an ACK, drop the segment, and return." (SND.NXT here is the highest
+  // number sent: after a timeout SND.NXT falls back but the ACK may still be good.)
+  if (seq_gt(seg.ack, snd_max_)) {
+    send_ack(now, out);
+    return false;
+  }
+  // RFC 5961 5.2: "the ACK value is considered acceptable only if it is in the
+  // range of ((SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT). All incoming segments
+  // whose ACK value doesn't satisfy the above condition MUST be discarded and an
+  // ACK sent back."
+  if (cfg_.rfc5961_ack && seq_lt(seg.ack, snd_una_ - SeqLen(max_snd_wnd_))) {
+    send_ack(now, out);
+    return false;
+  }
+  apply_ack(now, seg);
+
+  switch (state_) {
+    case State::kFinWait1:
+      // "if the FIN segment is now acknowledged, then enter FIN-WAIT-2". When this
+      // segment also carries the peer's FIN the move waits for the eighth step,
+      // which takes FIN-WAIT-1 straight to TIME-WAIT.
+      if (fin_acked() && !seg.flags.fin()) transition(State::kFinWait2, Cause::kRecvAck, now);
+      return true;
+    case State::kClosing:
+      // "if the ACK acknowledges our FIN, then enter the TIME-WAIT state; otherwise,
+      // ignore the segment."
+      if (fin_acked()) enter_time_wait(now, Cause::kRecvAck);
+      return false;
+    case State::kLastAck:
+      // "The only thing that can arrive in this state is an acknowledgment of our
+      // FIN. If our FIN is now acknowledged, delete the TCB, enter the CLOSED state,
+      // and return."
+      if (fin_acked()) {
+        for (int k = 0; k < kNumTimerKinds; ++k) cancel_timer(static_cast<TimerKind>(k), now);
+        close_reason_ = CloseReason::kNormal;
+        transition(State::kClosed, Cause::kRecvAck, now);
+      }
+      return false;
+    case State::kSynReceived:
+    case State::kEstablished:
+    case State::kFinWait2:
+    case State::kCloseWait:
+    case State::kTimeWait:
+    case State::kClosed:
+    case State::kListen:
+    case State::kSynSent:
+      return true;
+  }
+  return true;
+}
+
+void Connection::apply_ack(Instant now, const Segment& seg) {
+  const SeqNum old_una = snd_una_;
+  if (seq_lt(snd_una_, seg.ack)) {
+    // "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK. Any segments on
+    // the retransmission queue that are thereby entirely acknowledged are removed."
+    if (seq_gt(seg.ack, buf_seq_)) {
+      const size_t acked = std::min<size_t>(distance(buf_seq_, seg.ack).raw, send_buf_.size());
+      send_buf_.pop(acked);
+      buf_seq_ += SeqLen(static_cast<uint32_t>(acked));
+    }
+    snd_una_ = seg.ack;
+    if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+    // RFC 6298: time the segment unless it was retransmitted (Karn's rule).
+    if (timed_seq_ && seq_geq(seg.ack, *timed_seq_)) {
+      rtt_sample(now - timed_at_);
+      timed_seq_.reset();
+    }
+    retries_ = 0;
+    // (5.2) "When all outstanding data has been acknowledged, turn off the
+    // retransmission timer." (5.3) "When an ACK is received that acknowledges new
+    // data, restart the retransmission timer".
+    if (snd_una_ == snd_max_) {
+      cancel_timer(TimerKind::kRetransmit, now);
+    } else {
+      restart_retransmit_timer(now);
+    }
+  }
+  // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated. If
+  // (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND
+  // <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK."
+  if (seq_leq(old_una, seg.ack) && seq_leq(seg.ack, snd_max_)) update_send_window(seg);
+}
+
+void Connection::update_send_window(const Segment& seg) {
+  if (seq_lt(snd_wl1_, seg.seq) || (snd_wl1_ == seg.seq && seq_leq(snd_wl2_, seg.ack))) {
+    snd_wnd_ = seg.window;
+    max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+    snd_wl1_ = seg.seq;
+    snd_wl2_ = seg.ack;
+  }
+}
+
+void Connection::process_text(Instant now, const Segment& seg, bool text_allowed,
+                              bool& fin_in_order, bool& need_ack) {
+  // The first data octet follows the SYN, if the segment carries one.
+  SeqNum seq = seg.seq + SeqLen(seg.flags.syn() ? 1 : 0);
+  std::span<const uint8_t> data(seg.payload);
+  bool fin = seg.flags.fin();
+  if (!text_allowed) {
+    if (!data.empty() || fin) need_ack = true;
+    return;
+  }
+  // "If a segment's contents straddle the boundary between old and new, only the
+  // new parts are processed." Old octets (and an old FIN) are trimmed off the front.
+  if (seq_lt(seq, rcv_nxt_)) {
+    const uint32_t old = distance(seq, rcv_nxt_).raw;
+    if (old > data.size()) {
+      // Even the FIN position lies before RCV.NXT: nothing new at all.
+      return;
+    }
+    data = data.subspan(old);
+    seq = rcv_nxt_;
+  }
+  if (seq != rcv_nxt_) {
+    // Out of order: "Segments with higher beginning sequence numbers may be held
+    // for later processing". synfin does not hold them yet; an immediate ACK tells
+    // the peer what it expects next.
+    need_ack = true;
+    return;
+  }
+  // Trim what lies beyond the right edge of the window; a FIN beyond it goes too.
+  const uint32_t wnd = rcv_wnd();
+  if (data.size() > wnd) {
+    data = data.first(wnd);
+    fin = false;
+  } else if (fin && data.size() == wnd) {
+    fin = false;
+  }
+  switch (state_) {
+    case State::kEstablished:
+    case State::kFinWait1:
+    case State::kFinWait2:
+      // "Once in the ESTABLISHED state, it is possible to deliver segment data to
+      // user RECEIVE buffers. ... Once the TCP endpoint takes responsibility for the
+      // data, it advances RCV.NXT over the data accepted ... Send an
+      // acknowledgment of the form: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>"
+      if (!data.empty()) {
+        if (!discard_input_) recv_buf_.push(data);
+        rcv_nxt_ += SeqLen(static_cast<uint32_t>(data.size()));
+        need_ack = true;
+      }
+      break;
+    case State::kCloseWait:
+    case State::kClosing:
+    case State::kLastAck:
+    case State::kTimeWait:
+      // "This should not occur since a FIN has been received from the remote side.
+      // Ignore the segment text."
+      return;
+    case State::kSynReceived:
+    case State::kClosed:
+    case State::kListen:
+    case State::kSynSent:
+      return;
+  }
+  fin_in_order = fin;
+}
+
+void Connection::process_fin(Instant now, bool& need_ack) {
+  // "If the FIN bit is set, signal the user 'connection closing' and return any
+  // pending RECEIVEs with same message, advance RCV.NXT over the FIN, and send an
+  // acknowledgment for the FIN."
+  rcv_nxt_ += SeqLen(1);
+  need_ack = true;
+  if (!eof_) {
+    eof_ = true;
+    user_event(UserEvent::kEndOfStream, now);
+  }
+  switch (state_) {
+    case State::kSynReceived:
+    case State::kEstablished:
+      transition(State::kCloseWait, Cause::kRecvFin, now);
+      break;
+    case State::kFinWait1:
+      // "If our FIN has been ACKed (perhaps in this segment), then enter TIME-WAIT,
+      // start the time-wait timer, turn off the other timers; otherwise, enter the
+      // CLOSING state."
+      if (fin_acked()) {
+        enter_time_wait(now, Cause::kRecvFinAck);
+      } else {
+        transition(State::kClosing, Cause::kRecvFin, now);
+      }
+      break;
+    case State::kFinWait2:
+      // "Enter the TIME-WAIT state. Start the time-wait timer, turn off the other
+      // timers."
+      enter_time_wait(now, Cause::kRecvFin);
+      break;
+    case State::kTimeWait:
+      // "Remain in the TIME-WAIT state. Restart the 2 MSL time-wait timeout."
+      set_timer(TimerKind::kTimeWait, now + cfg_.msl * 2, now);
+      break;
+    case State::kCloseWait:
+    case State::kClosing:
+    case State::kLastAck:
+    case State::kClosed:
+    case State::kListen:
+    case State::kSynSent:
+      break;  // "Remain in the ... state."
+  }
+}
+
+void Connection::enter_time_wait(Instant now, Cause cause) {
+  cancel_timer(TimerKind::kRetransmit, now);
+  cancel_timer(TimerKind::kPersist, now);
+  close_reason_ = CloseReason::kNormal;
+  transition(State::kTimeWait, cause, now);
+  set_timer(TimerKind::kTimeWait, now + cfg_.msl * 2, now);
+}
+
+void Connection::drop_connection(Instant now, Cause cause, CloseReason reason, UserEvent event) {
+  for (int k = 0; k < kNumTimerKinds; ++k) cancel_timer(static_cast<TimerKind>(k), now);
+  send_buf_.clear();
+  recv_buf_.clear();
+  close_reason_ = reason;
+  user_event(event, now);
+  transition(State::kClosed, cause, now);
+}
+
+// ---------------------------------------------------------------------------
+// Output.
+
+uint16_t Connection::advertise_window() {
+  const uint32_t free_space =
+      discard_input_ ? static_cast<uint32_t>(recv_buf_.limit())
+                     : static_cast<uint32_t>(recv_buf_.free_space());
+  uint32_t wnd = std::min<uint32_t>(free_space, 65535);
+  if (!have_irs_) return static_cast<uint16_t>(wnd);
+  // RFC 9293 3.8.6: the right edge never moves left.
+  if (seq_lt(rcv_nxt_ + SeqLen(wnd), rcv_adv_)) wnd = distance(rcv_nxt_, rcv_adv_).raw;
+  rcv_adv_ = rcv_nxt_ + SeqLen(wnd);
+  return static_cast<uint16_t>(std::min<uint32_t>(wnd, 65535));
+}
+
+void Connection::emit(Instant now, Segment&& seg, Outbox& out) {
+  seg.src_port = tuple_.local_port;
+  seg.dst_port = tuple_.remote_port;
+  if (!seg.flags.rst()) seg.window = advertise_window();
+  if (env_.observer) env_.observer->on_segment_out(id_, tuple_, seg, snapshot(), now);
+  out.push_back(std::move(seg));
+}
+
+void Connection::send_ack(Instant now, Outbox& out) {
+  Segment s;
+  s.seq = snd_nxt_;
+  s.ack = rcv_nxt_;
+  s.flags = kAck;
+  emit(now, std::move(s), out);
+}
+
+void Connection::send_syn(Instant now, bool with_ack, Outbox& out) {
+  Segment s;
+  s.seq = iss_;
+  s.flags = with_ack ? (kSyn | kAck) : kSyn;
+  if (with_ack) s.ack = rcv_nxt_;
+  s.options.mss = cfg_.mss;
+  const bool first_transmission = snd_max_ == iss_;
+  snd_nxt_ = iss_ + SeqLen(1);
+  snd_max_ = seq_max(snd_max_, snd_nxt_);
+  if (first_transmission) {
+    timed_seq_ = snd_nxt_;
+    timed_at_ = now;
+  }
+  emit(now, std::move(s), out);
+}
+
+void Connection::send_data_segment(Instant now, SeqNum seq, size_t len, bool fin, Outbox& out) {
+  Segment s;
+  s.seq = seq;
+  s.ack = rcv_nxt_;
+  s.flags = kAck;
+  if (len > 0) {
+    s.payload.resize(len);
+    send_buf_.peek(distance(buf_seq_, seq).raw, s.payload);
+    // PSH when this segment empties the send queue (RFC 9293 3.9.1.2 lets the
+    // sender set it at the end of what the user handed over).
+    if (seq + SeqLen(static_cast<uint32_t>(len)) == data_end()) s.flags = s.flags | kPsh;
+  }
+  if (fin) s.flags = s.flags | kFin;
+  const bool new_data = seq == snd_max_;
+  snd_nxt_ = seq + SeqLen(static_cast<uint32_t>(len) + (fin ? 1 : 0));
+  snd_max_ = seq_max(snd_max_, snd_nxt_);
+  if (new_data && !timed_seq_) {
+    timed_seq_ = snd_nxt_;
+    timed_at_ = now;
+  }
+  emit(now, std::move(s), out);
+}
+
+// Sends whatever the state, the queue and the peer's window allow.
+void Connection::output(Instant now, Outbox& out) {
+  switch (state_) {
+    case State::kClosed:
+    case State::kListen:
+    case State::kTimeWait:
+      return;
+    case State::kSynSent:
+    case State::kSynReceived:
+    case State::kEstablished:
+    case State::kFinWait1:
+    case State::kFinWait2:
+    case State::kCloseWait:
+    case State::kClosing:
+    case State::kLastAck:
+      break;
+  }
+  if (snd_nxt_ == iss_) send_syn(now, /*with_ack=*/have_irs_, out);
+  // Data and FIN wait until our SYN is acknowledged (RFC 9293 3.10.2: queued "for
+  // transmission after entering ESTABLISHED state").
+  if (syn_acked()) {
+    const uint32_t mss = effective_mss();
+    for (;;) {
+      const SeqNum wnd_edge = snd_una_ + SeqLen(snd_wnd_);
+      const uint32_t usable = seq_lt(snd_nxt_, wnd_edge) ? distance(snd_nxt_, wnd_edge).raw : 0;
+      const uint32_t pending = seq_lt(snd_nxt_, data_end()) ? distance(snd_nxt_, data_end()).raw : 0;
+      const bool fin_pending = fin_queued_ && seq_leq(snd_nxt_, fin_seq());
+      if (pending > 0) {
+        const uint32_t len = std::min({pending, usable, mss});
+        if (len == 0) break;
+        // The FIN rides on the last data segment when the window has room for it.
+        const bool fin = fin_pending && len == pending && usable > len;
+        send_data_segment(now, snd_nxt_, len, fin, out);
+        continue;
+      }
+      if (fin_pending && usable > 0) send_data_segment(now, snd_nxt_, 0, /*fin=*/true, out);
+      break;
+    }
+  }
+  if (snd_una_ != snd_max_) {
+    if (!timer(TimerKind::kRetransmit)) restart_retransmit_timer(now);
+    cancel_timer(TimerKind::kPersist, now);
+  } else if (syn_acked() && snd_wnd_ == 0 &&
+             (seq_lt(snd_nxt_, data_end()) || (fin_queued_ && seq_leq(snd_nxt_, fin_seq())))) {
+    // RFC 9293 3.8.6.1: with a zero window and something to send, probe the peer
+    // so a lost window update cannot stall the connection forever.
+    if (!timer(TimerKind::kPersist)) {
+      persist_backoff_ = rto_;
+      set_timer(TimerKind::kPersist, now + persist_backoff_, now);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Timers.
+
+void Connection::restart_retransmit_timer(Instant now) {
+  set_timer(TimerKind::kRetransmit, now + rto_, now);
+}
+
+void Connection::rtt_sample(Duration r) {
+  // RFC 6298 (2.2) first measurement: SRTT <- R, RTTVAR <- R/2.
+  // (2.3) later: RTTVAR <- 3/4 RTTVAR + 1/4 |SRTT - R'|, SRTT <- 7/8 SRTT + 1/8 R'.
+  // RTO <- SRTT + max(G, K*RTTVAR) with K = 4 and G the 1 us clock granularity,
+  // then (2.4)/(2.5) bounded by the configured minimum and maximum.
+  if (!srtt_) {
+    srtt_ = r;
+    rttvar_ = Duration{r.us / 2};
+  } else {
+    const int64_t err = srtt_->us > r.us ? srtt_->us - r.us : r.us - srtt_->us;
+    rttvar_ = Duration{(3 * rttvar_.us + err) / 4};
+    srtt_ = Duration{(7 * srtt_->us + r.us) / 8};
+  }
+  Duration rto = *srtt_ + Duration{std::max<int64_t>(1, 4 * rttvar_.us)};
+  rto_ = std::clamp(rto, cfg_.rto_min, cfg_.rto_max);
+}
+
+void Connection::on_timer(Instant now, Outbox& out) {
+  for (int k = 0; k < kNumTimerKinds; ++k) {
+    auto& t = timers_[k];
+    if (!t || *t > now) continue;
+    const Instant deadline = *t;
+    t.reset();
+    const auto kind = static_cast<TimerKind>(k);
+    if (env_.observer) env_.observer->on_timer(id_, kind, TimerAction::kFire, deadline, now);
+    switch (kind) {
+      case TimerKind::kRetransmit:
+        on_retransmit_timeout(now, out);
+        break;
+      case TimerKind::kPersist:
+        on_persist_timeout(now, out);
+        break;
+      case TimerKind::kTimeWait:
+        // RFC 9293 3.10.8: "If the time-wait timeout expires on a connection,
+        // delete the TCB, enter the CLOSED state, and return."
+        for (int j = 0; j < kNumTimerKinds; ++j) cancel_timer(static_cast<TimerKind>(j), now);
+        transition(State::kClosed, Cause::kTimeWaitExpired, now);
+        break;
+    }
+    if (state_ == State::kClosed || state_ == State::kListen) break;
+  }
+  step_end(now);
+}
+
+void Connection::on_retransmit_timeout(Instant now, Outbox& out) {
+  const bool opening = !syn_acked();
+  const int limit = opening ? cfg_.syn_retries : cfg_.data_retries;
+  if (retries_ >= limit) {
+    // RFC 1122 4.2.3.5: past R2 the connection is closed and the user told.
+    drop_connection(now, Cause::kRetransmitGiveUp, CloseReason::kTimedOut, UserEvent::kTimedOut);
+    return;
+  }
+  ++retries_;
+  // RFC 6298 (5.5): "The host MUST set RTO <- RTO * 2 ("back off the timer")."
+  rto_ = std::min(rto_ * 2, cfg_.rto_max);
+  timed_seq_.reset();  // Karn: no RTT sample from a retransmitted segment
+  // (5.4) "Retransmit the earliest segment that has not been acknowledged".
+  // SND.NXT falls back to SND.UNA; what follows goes out again as ACKs arrive.
+  snd_nxt_ = snd_una_;
+  if (opening) {
+    send_syn(now, /*with_ack=*/have_irs_, out);
+  } else {
+    const uint32_t pending = seq_lt(snd_nxt_, data_end()) ? distance(snd_nxt_, data_end()).raw : 0;
+    const uint32_t len = std::min<uint32_t>(pending, effective_mss());
+    const bool fin = fin_queued_ && len == pending && seq_leq(snd_nxt_, fin_seq());
+    if (len > 0 || fin) send_data_segment(now, snd_nxt_, len, fin, out);
+  }
+  // (5.6) "Start the retransmission timer, such that it expires after RTO seconds".
+  if (snd_una_ != snd_max_) restart_retransmit_timer(now);
+}
+
+void Connection::on_persist_timeout(Instant now, Outbox& out) {
+  const bool blocked = snd_wnd_ == 0 && snd_una_ == snd_max_ &&
+                       (seq_lt(snd_nxt_, data_end()) || (fin_queued_ && seq_leq(snd_nxt_, fin_seq())));
+  if (!blocked) return;
+  // Zero-window probe: a segment one below SND.UNA carries nothing new, so the
+  // peer must answer it with an ACK that states its current window (the form
+  // Linux uses; RFC 9293 3.8.6.1 lets the probe carry no data).
+  Segment probe;
+  probe.seq = snd_una_ - SeqLen(1);
+  probe.ack = rcv_nxt_;
+  probe.flags = kAck;
+  emit(now, std::move(probe), out);
+  // RFC 1122 4.2.2.17: probes back off exponentially and go on as long as the
+  // peer answers; the interval never exceeds the RTO maximum.
+  persist_backoff_ = std::min(persist_backoff_ * 2, cfg_.rto_max);
+  set_timer(TimerKind::kPersist, now + persist_backoff_, now);
+}
+
+}  // namespace synfin

@@ -1,0 +1,197 @@
+// One TCP connection: the TCB of RFC 9293 3.3.1 and the event processing of 3.10.
+//
+// Sans-I/O: every entry point takes the current virtual time and appends the
+// segments it sends to an outbox the caller owns; timers are deadlines stored in
+// the TCB, read back through next_deadline(). Nothing here reads a clock, draws a
+// random number (the ISN comes from the injected generator) or does I/O, so the
+// same calls always produce the same segments.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "stack/byte_ring.h"
+#include "stack/config.h"
+#include "stack/ip.h"
+#include "stack/isn.h"
+#include "stack/observer.h"
+#include "stack/segment.h"
+#include "stack/seq.h"
+#include "stack/state.h"
+#include "stack/time.h"
+
+namespace synfin {
+
+using Outbox = std::vector<Segment>;
+
+// How a connection ended, as the application sees it.
+enum class CloseReason : uint8_t { kNone, kNormal, kRefused, kReset, kTimedOut, kAborted };
+const char* to_string(CloseReason r);
+
+class Connection {
+ public:
+  struct Env {
+    const Config* config = nullptr;
+    IsnGenerator* isn = nullptr;
+    Observer* observer = nullptr;  // may be null
+  };
+
+  // A new TCB in CLOSED. `tuple.remote_*` may be zero for a listener.
+  Connection(const Env& env, ConnId id, const FourTuple& tuple);
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // ---- User calls (RFC 9293 3.10.1 - 3.10.6) ----
+  // OPEN, passive: CLOSED -> LISTEN.
+  absl::Status open_passive(Instant now);
+  // A child TCB a listener spawns for an arriving SYN: starts in LISTEN with the
+  // listener's role, without a user call of its own.
+  void become_listening_child(Instant now);
+  // OPEN, active (CLOSED -> SYN-SENT), or SEND on a LISTEN TCB whose remote socket
+  // is now specified (LISTEN -> SYN-SENT). `remote` completes the 4-tuple.
+  absl::Status open_active(Instant now, const IpAddr& remote_addr, uint16_t remote_port,
+                           Outbox& out);
+  // SEND: queues what fits in the send buffer and returns how many bytes it took.
+  absl::StatusOr<size_t> send(Instant now, std::span<const uint8_t> data, Outbox& out);
+  // RECEIVE: copies up to out.size() in-order bytes; may send a window update.
+  size_t receive(Instant now, std::span<uint8_t> buf, Outbox& out);
+  // CLOSE: "I have no more to send" (the receiving side stays open).
+  absl::Status close(Instant now, Outbox& out);
+  // ABORT: RST to the peer when synchronized, then CLOSED.
+  void abort(Instant now, Outbox& out);
+
+  // ---- Events ----
+  void on_segment(Instant now, const Segment& seg, Outbox& out);
+  // Fires every timer due at `now`.
+  void on_timer(Instant now, Outbox& out);
+  // The earliest armed timer, if any.
+  std::optional<Instant> next_deadline() const;
+
+  // ---- Status (RFC 9293 3.10.6) ----
+  ConnId id() const { return id_; }
+  State state() const { return state_; }
+  const FourTuple& tuple() const { return tuple_; }
+  bool passive() const { return passive_; }
+  CloseReason close_reason() const { return close_reason_; }
+  bool peer_fin_received() const { return kRemoteFinStates.contains(state_) || eof_; }
+  size_t readable() const { return recv_buf_.size(); }
+  size_t send_queued() const { return send_buf_.size(); }
+  size_t send_space() const { return send_buf_.free_space(); }
+  std::optional<Instant> timer(TimerKind k) const { return timers_[static_cast<int>(k)]; }
+  TcbSnapshot snapshot() const;
+  // Bytes of heap this TCB holds (for memory accounting).
+  size_t allocated_bytes() const { return send_buf_.allocated() + recv_buf_.allocated(); }
+  SeqNum rcv_nxt() const { return rcv_nxt_; }
+  // RFC 1122 4.2.2.13: a new SYN takes over this 4-tuple while in TIME-WAIT.
+  void end_time_wait_for_new_incarnation(Instant now);
+  // Discard data that arrives from now on (the app closed its socket).
+  void discard_input() {
+    discard_input_ = true;
+    recv_buf_.clear();
+  }
+
+ private:
+  // Segment arrival, by state (RFC 9293 3.10.7.2 - 3.10.7.4).
+  void on_segment_listen(Instant now, const Segment& seg, Outbox& out);
+  void on_segment_syn_sent(Instant now, const Segment& seg, Outbox& out);
+  void on_segment_synchronized(Instant now, const Segment& seg, Outbox& out);
+
+  // The named steps of 3.10.7.4 "Otherwise". Each returns false when the segment
+  // has been fully dealt with and processing stops.
+  bool check_sequence(Instant now, const Segment& seg, bool& text_allowed, Outbox& out);
+  bool check_rst(Instant now, const Segment& seg, Outbox& out);
+  bool check_syn(Instant now, const Segment& seg, Outbox& out);
+  bool check_ack(Instant now, const Segment& seg, Outbox& out);
+  void process_text(Instant now, const Segment& seg, bool text_allowed, bool& fin_in_order,
+                    bool& need_ack);
+  void process_fin(Instant now, bool& need_ack);
+
+  // The ACK processing shared by the synchronized states (ESTABLISHED's rules).
+  void apply_ack(Instant now, const Segment& seg);
+  void update_send_window(const Segment& seg);
+  void enter_time_wait(Instant now, Cause cause);
+  // RST received or retries exhausted: report, then CLOSED (or back to LISTEN).
+  void drop_connection(Instant now, Cause cause, CloseReason reason, UserEvent event);
+
+  // Output.
+  void output(Instant now, Outbox& out);
+  void send_ack(Instant now, Outbox& out);
+  void send_syn(Instant now, bool with_ack, Outbox& out);
+  void send_data_segment(Instant now, SeqNum seq, size_t len, bool fin, Outbox& out);
+  void emit(Instant now, Segment&& seg, Outbox& out);
+  uint16_t advertise_window();
+
+  // Timers.
+  void on_retransmit_timeout(Instant now, Outbox& out);
+  void on_persist_timeout(Instant now, Outbox& out);
+  void set_timer(TimerKind k, Instant deadline, Instant now);
+  void cancel_timer(TimerKind k, Instant now);
+  void restart_retransmit_timer(Instant now);
+  void rtt_sample(Duration rtt);
+
+  void transition(State to, Cause cause, Instant now);
+  void user_event(UserEvent e, Instant now);
+  void step_end(Instant now);
+
+  // Sequence-space landmarks.
+  // The first data byte follows the SYN; data_end() is just past the last byte queued.
+  SeqNum data_end() const { return buf_seq_ + SeqLen(static_cast<uint32_t>(send_buf_.size())); }
+  // Our FIN's sequence number, once the app has closed.
+  SeqNum fin_seq() const { return data_end(); }
+  bool syn_acked() const { return seq_gt(snd_una_, iss_); }
+  bool fin_sent() const { return fin_queued_ && seq_gt(snd_max_, fin_seq()); }
+  bool fin_acked() const { return fin_queued_ && snd_una_ == fin_seq() + SeqLen(1); }
+  uint32_t rcv_wnd() const { return distance(rcv_nxt_, rcv_adv_).raw; }
+  uint16_t effective_mss() const;
+
+  Env env_;
+  const Config& cfg_;
+  ConnId id_;
+  FourTuple tuple_;
+
+  State state_ = State::kClosed;
+  bool passive_ = false;  // opened from LISTEN (returns there on RST in SYN-RECEIVED)
+  CloseReason close_reason_ = CloseReason::kNone;
+  bool eof_ = false;  // peer FIN reached the app's stream
+  bool discard_input_ = false;
+
+  // Send sequence space (RFC 9293 3.3.1, Figure 3). snd_max_ is the highest
+  // sequence number sent; SND.NXT falls back to SND.UNA on a timeout.
+  SeqNum iss_, snd_una_, snd_nxt_, snd_max_;
+  uint32_t snd_wnd_ = 0;
+  uint32_t max_snd_wnd_ = 0;  // RFC 5961 5.2 MAX.SND.WND
+  SeqNum snd_wl1_, snd_wl2_;
+  bool fin_queued_ = false;
+  uint16_t peer_mss_ = 0;
+
+  // Receive sequence space (Figure 4). rcv_adv_ is the right edge we advertised:
+  // RCV.WND = rcv_adv_ - RCV.NXT, and the edge never moves left (3.8.6).
+  SeqNum irs_, rcv_nxt_, rcv_adv_;
+  bool have_irs_ = false;  // the peer's SYN has been received
+
+  ByteRing send_buf_;  // unacknowledged and unsent data (SYN and FIN take no bytes)
+  SeqNum buf_seq_;     // the sequence number of send_buf_'s first byte
+  ByteRing recv_buf_;  // in-order bytes not yet read
+
+  // RFC 6298 state. One segment at a time is timed; Karn's rule clears it on
+  // retransmission.
+  Duration rto_;
+  std::optional<Duration> srtt_;
+  Duration rttvar_;
+  std::optional<SeqNum> timed_seq_;  // an ACK beyond this completes the sample
+  Instant timed_at_;
+  int retries_ = 0;          // consecutive retransmission timeouts
+  Duration persist_backoff_;
+
+  std::array<std::optional<Instant>, kNumTimerKinds> timers_{};
+
+  std::vector<uint8_t> scratch_;  // reused for segment payloads
+};
+
+}  // namespace synfin

@@ -58,6 +58,8 @@ struct Config {
 
   // Listen backlog used when the app passes 0.
   int default_backlog = 16;
+
+  friend bool operator==(const Config&, const Config&) = default;
 };
 
 }  // namespace synfin

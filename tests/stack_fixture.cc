@@ -50,15 +50,23 @@ bool matches(const Segment& s, const TxSpec& t) {
 // ---------------------------------------------------------------------------
 
 EndpointFixture::EndpointFixture(uint32_t local_iss, Config cfg)
-    : isn_({local_iss}), host_(Host::Options{host_addr(), cfg, 1}, isn_) {
+    : EndpointFixture(local_iss, cfg, nullptr) {}
+
+EndpointFixture::EndpointFixture(uint32_t local_iss, Config cfg, Observer* observer)
+    : isn_({local_iss}), host_(Host::Options{host_addr(), cfg, 1}, isn_, observer) {
   tuple_ = FourTuple{host_addr(), peer_addr(), kLocalPort, kRemotePort};
 }
 
-void EndpointFixture::deliver(const SegSpec& s) {
+IpAddr EndpointFixture::host_address() { return host_addr(); }
+IpAddr EndpointFixture::peer_address() { return peer_addr(); }
+
+void EndpointFixture::deliver(const SegSpec& s) { deliver_from(kRemotePort, s); }
+
+void EndpointFixture::deliver_from(uint16_t remote_port, const SegSpec& s) {
   IpPacket p;
   p.src = peer_addr();
   p.dst = host_addr();
-  p.tcp.src_port = kRemotePort;
+  p.tcp.src_port = remote_port;
   p.tcp.dst_port = kLocalPort;
   p.tcp.seq = SeqNum(s.seq);
   p.tcp.ack = SeqNum(s.ack);
@@ -167,10 +175,14 @@ void EndpointFixture::active_establish(uint32_t remote_iss) {
 // ---------------------------------------------------------------------------
 
 PairFixture::PairFixture(uint32_t client_iss, uint32_t server_iss, Config cfg)
+    : PairFixture(client_iss, server_iss, cfg, nullptr, nullptr) {}
+
+PairFixture::PairFixture(uint32_t client_iss, uint32_t server_iss, Config cfg,
+                         Observer* client_observer, Observer* server_observer)
     : client_isn_({client_iss}),
       server_isn_({server_iss}),
-      client_(Host::Options{IpAddr::v4(10, 0, 0, 1), cfg, 1}, client_isn_),
-      server_(Host::Options{IpAddr::v4(10, 0, 0, 2), cfg, 2}, server_isn_) {}
+      client_(Host::Options{IpAddr::v4(10, 0, 0, 1), cfg, 1}, client_isn_, client_observer),
+      server_(Host::Options{IpAddr::v4(10, 0, 0, 2), cfg, 2}, server_isn_, server_observer) {}
 
 void PairFixture::collect() {
   for (IpPacket& p : client_.outbox()) c2s_.push_back(std::move(p.tcp));

@@ -75,6 +75,12 @@ class EndpointFixture {
  public:
   // The host's ISN is `local_iss`; the peer's numbers are the test's to choose.
   explicit EndpointFixture(uint32_t local_iss = 1000, Config cfg = Config{});
+  // The same, with an observer attached to the host (it must outlive the fixture).
+  EndpointFixture(uint32_t local_iss, Config cfg, Observer* observer);
+
+  // The host's address and the scripted peer's.
+  static IpAddr host_address();
+  static IpAddr peer_address();
 
   Host& host() { return host_; }
   Instant now() const { return now_; }
@@ -82,6 +88,8 @@ class EndpointFixture {
 
   // Peer -> host.
   void deliver(const SegSpec& s);
+  // Peer -> host from another source port of the peer (a second connection).
+  void deliver_from(uint16_t remote_port, const SegSpec& s);
   // Asserts the host sent exactly these segments, in order, since the last check.
   void expect_tx(std::initializer_list<TxSpec> expected);
   void expect_nothing();
@@ -122,6 +130,10 @@ class EndpointFixture {
 class PairFixture {
  public:
   PairFixture(uint32_t client_iss, uint32_t server_iss, Config cfg = Config{});
+  // The same, with an observer on each host (each may be null; they must outlive
+  // the fixture).
+  PairFixture(uint32_t client_iss, uint32_t server_iss, Config cfg, Observer* client_observer,
+              Observer* server_observer);
 
   Host& client() { return client_; }
   Host& server() { return server_; }

@@ -1,0 +1,15 @@
+// One synfin host against injected segments, app calls and time advances, with
+// every oracle on. Input: a binary scenario (harness/scenario_binary.h), run in
+// endpoint mode whatever its header says.
+#include <cstddef>
+#include <cstdint>
+
+#include "fuzz/fuzz_support.h"
+#include "fuzz/scenario_mutator.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  synfin::fuzz::run_scenario_input(synfin::harness::Target::kEndpoint, data, size);
+  return 0;
+}
+
+SYNFIN_SCENARIO_MUTATOR(synfin::harness::Mode::kEndpoint)

@@ -1,0 +1,285 @@
+#include "fuzz/scenario_mutator.h"
+
+#include <algorithm>
+
+#include "harness/rng.h"
+#include "harness/scenario_binary.h"
+
+namespace synfin::fuzz {
+namespace {
+
+using harness::Op;
+using harness::OpKind;
+using harness::Rng;
+
+// Waits that matter to TCP: a link delay, an RTO, several RTOs, 2*MSL.
+constexpr uint64_t kWaits[] = {0,         1000,      10000,     50000,      200000,
+                               1000000,   1000001,   3000000,   7000000,    30000000,
+                               60000000,  60000001,  120000000, 300000000};
+// Flag combinations seen on real wires, and a few that are not.
+constexpr uint16_t kFlagSets[] = {
+    Flags::kSyn,
+    Flags::kSyn | Flags::kAck,
+    Flags::kAck,
+    Flags::kAck | Flags::kPsh,
+    Flags::kFin | Flags::kAck,
+    Flags::kFin | Flags::kAck | Flags::kPsh,
+    Flags::kRst,
+    Flags::kRst | Flags::kAck,
+    Flags::kSyn | Flags::kFin,
+    Flags::kSyn | Flags::kRst,
+    Flags::kFin,
+    Flags::kAck | Flags::kUrg,
+};
+
+Op make_inject(Rng& r) {
+  Op op;
+  op.kind = OpKind::kInject;
+  harness::InjectedSegment& s = op.segment;
+  s.flags = Flags(kFlagSets[r.below(std::size(kFlagSets))]);
+  // Mostly relative to the live window, with offsets at and around its edges.
+  const uint64_t base = r.below(10);
+  s.seq_base = base < 6 ? harness::SeqBase::kRcvNxt
+               : base < 8 ? harness::SeqBase::kPeerIsn
+               : base < 9 ? harness::SeqBase::kRcvWndEdge
+                          : harness::SeqBase::kAbsolute;
+  static constexpr int64_t kOffsets[] = {0, 0, 0, 1, -1, 2, -2, 100, -100, 65535, -65536, 1 << 30};
+  s.seq = s.seq_base == harness::SeqBase::kAbsolute ? static_cast<int64_t>(r.next() & 0xffffffff)
+                                                    : kOffsets[r.below(std::size(kOffsets))];
+  const uint64_t ab = r.below(10);
+  s.ack_base = ab < 5 ? harness::AckBase::kSndNxt
+               : ab < 7 ? harness::AckBase::kSndUna
+               : ab < 8 ? harness::AckBase::kSndMax
+               : ab < 9 ? harness::AckBase::kHostIss
+                        : harness::AckBase::kAbsolute;
+  s.ack = s.ack_base == harness::AckBase::kAbsolute ? static_cast<int64_t>(r.next() & 0xffffffff)
+                                                    : kOffsets[r.below(std::size(kOffsets))];
+  static constexpr uint16_t kWindows[] = {65535, 65535, 0, 1, 100, 1460, 4096};
+  s.window = kWindows[r.below(std::size(kWindows))];
+  static constexpr uint16_t kLens[] = {0, 0, 0, 1, 10, 100, 536, 1460};
+  s.payload_len = kLens[r.below(std::size(kLens))];
+  if (s.flags.syn() && r.below(2)) s.options.mss = r.below(2) ? 1460 : static_cast<uint16_t>(r.below(2000));
+  if (r.below(16) == 0) s.spoof = static_cast<harness::Spoof>(1 + r.below(harness::kNumSpoofs - 1));
+  return op;
+}
+
+Op make_app(Rng& r, harness::Mode mode) {
+  static constexpr OpKind kApp[] = {OpKind::kListen, OpKind::kConnect, OpKind::kAccept,
+                                    OpKind::kSend,   OpKind::kSend,    OpKind::kRecv,
+                                    OpKind::kRecv,   OpKind::kShutdown, OpKind::kClose,
+                                    OpKind::kAbort};
+  Op op;
+  op.kind = kApp[r.below(std::size(kApp))];
+  op.host = mode == harness::Mode::kConnection ? static_cast<uint8_t>(r.below(2)) : 0;
+  op.socket = static_cast<uint8_t>(r.below(3));
+  static constexpr uint64_t kAmounts[] = {1, 100, 1000, 1460, 5000, 65535, 200000};
+  op.amount = kAmounts[r.below(std::size(kAmounts))];
+  return op;
+}
+
+Op make_fault(Rng& r) {
+  Op op;
+  if (r.below(8) == 0) {
+    op.kind = OpKind::kPartition;
+    op.host = static_cast<uint8_t>(1 + r.below(3));
+    op.amount = kWaits[r.below(std::size(kWaits))];
+    return op;
+  }
+  op.kind = OpKind::kFault;
+  op.host = static_cast<uint8_t>(r.below(2));
+  op.fault = static_cast<harness::FaultKind>(r.below(harness::kNumFaultKinds));
+  op.amount = r.below(2) ? r.below(64) : kWaits[r.below(std::size(kWaits))];
+  return op;
+}
+
+harness::Scenario decode_one(const std::vector<uint8_t>& bytes, harness::OpSpan span) {
+  std::vector<uint8_t> mini = {harness::kBinaryVersion, 0};
+  mini.insert(mini.end(), bytes.begin() + static_cast<long>(span.begin),
+              bytes.begin() + static_cast<long>(span.end));
+  return harness::decode_scenario(mini);
+}
+
+// Changes one field of an op to a nearby or a boundary value.
+void tweak(Op& op, Rng& r) {
+  auto nudge = [&r](int64_t v) -> int64_t {
+    switch (r.below(5)) {
+      case 0: return v + 1;
+      case 1: return v - 1;
+      case 2: return v * 2;
+      case 3: return 0;
+      default: return v + static_cast<int64_t>(r.below(2001)) - 1000;
+    }
+  };
+  switch (op.kind) {
+    case OpKind::kWait:
+      op.amount = r.below(2) ? kWaits[r.below(std::size(kWaits))]
+                             : static_cast<uint64_t>(std::max<int64_t>(0, nudge(static_cast<int64_t>(op.amount))));
+      break;
+    case OpKind::kInject:
+      switch (r.below(6)) {
+        case 0: op.segment.seq = nudge(op.segment.seq); break;
+        case 1: op.segment.ack = nudge(op.segment.ack); break;
+        case 2: op.segment.flags = Flags(static_cast<uint16_t>(op.segment.flags.bits ^ (1u << r.below(8)))); break;
+        case 3: op.segment.window = static_cast<uint16_t>(nudge(op.segment.window)); break;
+        case 4: op.segment.payload_len = static_cast<uint16_t>(std::clamp<int64_t>(nudge(op.segment.payload_len), 0, 4096)); break;
+        default: op.segment.seq_base = static_cast<harness::SeqBase>(r.below(harness::kNumSeqBases)); break;
+      }
+      break;
+    case OpKind::kFault:
+      op.fault = static_cast<harness::FaultKind>(r.below(harness::kNumFaultKinds));
+      break;
+    case OpKind::kListen:
+    case OpKind::kConnect:
+    case OpKind::kAccept:
+    case OpKind::kSend:
+    case OpKind::kRecv:
+    case OpKind::kShutdown:
+    case OpKind::kClose:
+    case OpKind::kAbort:
+    case OpKind::kExpect:
+    case OpKind::kPartition:
+      op.socket = static_cast<uint8_t>(r.below(4));
+      op.amount = static_cast<uint64_t>(std::max<int64_t>(0, nudge(static_cast<int64_t>(op.amount))));
+      op.host ^= static_cast<uint8_t>(r.below(2));
+      break;
+  }
+}
+
+std::vector<uint8_t> reassemble(const std::vector<uint8_t>& header_src, size_t header_end,
+                                const std::vector<std::vector<uint8_t>>& ops) {
+  std::vector<uint8_t> out(header_src.begin(), header_src.begin() + static_cast<long>(header_end));
+  for (const auto& o : ops) out.insert(out.end(), o.begin(), o.end());
+  return out;
+}
+
+}  // namespace
+
+Op random_op(uint64_t r1, uint64_t r2, harness::Mode mode) {
+  Rng r(r1 ^ (r2 * 0x9E3779B97F4A7C15ULL));
+  const uint64_t pick = r.below(10);
+  if (pick < 3) {
+    Op w;
+    w.kind = OpKind::kWait;
+    w.amount = kWaits[r.below(std::size(kWaits))];
+    return w;
+  }
+  if (mode == harness::Mode::kEndpoint) return pick < 7 ? make_inject(r) : make_app(r, mode);
+  if (pick < 7) return make_app(r, mode);
+  if (pick < 9) return make_fault(r);
+  Op inj = make_inject(r);
+  inj.host = static_cast<uint8_t>(r.below(2));
+  return inj;
+}
+
+std::vector<uint8_t> mutate_scenario(const std::vector<uint8_t>& in, size_t max_size,
+                                     unsigned seed, harness::Mode mode, ByteMutator bytes) {
+  Rng r(seed * 0x9E3779B97F4A7C15ULL + in.size());
+  std::vector<uint8_t> base = in;
+  if (base.empty() || base[0] != harness::kBinaryVersion) base = {harness::kBinaryVersion, 0};
+  const size_t header_end = harness::binary_header_end(base);
+  std::vector<std::vector<uint8_t>> ops;
+  for (const harness::OpSpan& s : harness::split_ops(base)) {
+    ops.emplace_back(base.begin() + static_cast<long>(s.begin), base.begin() + static_cast<long>(s.end));
+  }
+  auto encoded = [](const Op& op) {
+    std::vector<uint8_t> v;
+    harness::encode_op(op, v);
+    return v;
+  };
+  const uint64_t action = ops.empty() ? 0 : r.below(10);
+  switch (action) {
+    case 0:
+    case 1:
+    case 2: {  // insert a fresh op
+      const size_t at = ops.empty() ? 0 : r.below(ops.size() + 1);
+      ops.insert(ops.begin() + static_cast<long>(at), encoded(random_op(r.next(), r.next(), mode)));
+      break;
+    }
+    case 3:  // delete
+      ops.erase(ops.begin() + static_cast<long>(r.below(ops.size())));
+      break;
+    case 4:  // swap two
+      std::swap(ops[r.below(ops.size())], ops[r.below(ops.size())]);
+      break;
+    case 5: {  // duplicate
+      const size_t i = r.below(ops.size());
+      ops.insert(ops.begin() + static_cast<long>(r.below(ops.size() + 1)), ops[i]);
+      break;
+    }
+    case 6:
+    case 7: {  // tweak one field of one op
+      const size_t i = r.below(ops.size());
+      harness::Scenario one = decode_one(ops[i], {0, ops[i].size(), 0});
+      if (!one.ops.empty()) {
+        tweak(one.ops[0], r);
+        ops[i] = encoded(one.ops[0]);
+      }
+      break;
+    }
+    case 8: {  // byte-level mutation of one op's payload
+      const size_t i = r.below(ops.size());
+      std::vector<uint8_t>& o = ops[i];
+      if (o.size() > 2 && bytes) {
+        std::vector<uint8_t> payload(o.begin() + 2, o.end());
+        payload.resize(payload.size() + 8);
+        const size_t n = bytes(payload.data(), payload.size() - 8, payload.size());
+        payload.resize(n);
+        harness::Scenario one = harness::decode_scenario([&] {
+          std::vector<uint8_t> mini = {harness::kBinaryVersion, 0, o[0], static_cast<uint8_t>(std::min<size_t>(n, 127))};
+          mini.insert(mini.end(), payload.begin(), payload.begin() + static_cast<long>(std::min<size_t>(n, 127)));
+          return mini;
+        }());
+        if (!one.ops.empty()) o = encoded(one.ops[0]);
+      }
+      break;
+    }
+    default: {  // header: flip the mode-independent knobs through a decoded copy
+      harness::Scenario s = harness::decode_scenario(base);
+      switch (r.below(6)) {
+        case 0: s.header.seed = r.next() & 0xffff; break;
+        case 1: s.header.draw_mix_from_seed = !s.header.draw_mix_from_seed; break;
+        case 2: s.header.config.rfc5961_rst = !s.header.config.rfc5961_rst; break;
+        case 3: s.header.config.rfc1337 = !s.header.config.rfc1337; break;
+        case 4: s.header.config.time_wait_syn = s.header.config.time_wait_syn == TimeWaitSynPolicy::kStrict
+                                                    ? TimeWaitSynPolicy::kReuseIfSeqGreater
+                                                    : TimeWaitSynPolicy::kStrict; break;
+        default: s.header.config.recv_buffer = r.below(2) ? 1000 : 65535; break;
+      }
+      s.ops.clear();
+      std::vector<uint8_t> head = harness::encode_scenario(s);
+      return [&] {
+        std::vector<uint8_t> out = head;
+        for (const auto& o : ops) out.insert(out.end(), o.begin(), o.end());
+        if (out.size() > max_size) return in.size() <= max_size ? in : std::vector<uint8_t>(in.begin(), in.begin() + static_cast<long>(max_size));
+        return out;
+      }();
+    }
+  }
+  std::vector<uint8_t> out = reassemble(base, header_end, ops);
+  if (out.size() > max_size) {
+    // Too long: drop ops from the end until it fits.
+    while (!ops.empty() && reassemble(base, header_end, ops).size() > max_size) ops.pop_back();
+    out = reassemble(base, header_end, ops);
+    if (out.size() > max_size) out.resize(max_size);
+  }
+  return out;
+}
+
+std::vector<uint8_t> cross_over_scenarios(const std::vector<uint8_t>& a,
+                                          const std::vector<uint8_t>& b, size_t max_size,
+                                          unsigned seed) {
+  Rng r(seed);
+  if (a.empty() || a[0] != harness::kBinaryVersion) return std::vector<uint8_t>(b.begin(), b.begin() + static_cast<long>(std::min(b.size(), max_size)));
+  const auto sa = harness::split_ops(a);
+  const auto sb = harness::split_ops(b);
+  const size_t cut_a = sa.empty() ? harness::binary_header_end(a) : sa[r.below(sa.size() + 1) == sa.size() ? sa.size() - 1 : r.below(sa.size())].begin;
+  std::vector<uint8_t> out(a.begin(), a.begin() + static_cast<long>(cut_a));
+  if (!sb.empty()) {
+    const size_t from = sb[r.below(sb.size())].begin;
+    out.insert(out.end(), b.begin() + static_cast<long>(from), b.end());
+  }
+  if (out.size() > max_size) out.resize(max_size);
+  return out;
+}
+
+}  // namespace synfin::fuzz

@@ -1,0 +1,63 @@
+#include "harness/checked_run.h"
+
+#include "harness/oracles/oracle.h"
+#include "harness/scenario_binary.h"
+
+namespace synfin::harness {
+namespace {
+
+// Forwards to the caller's sink (if any) and keeps a copy for the result.
+class TeeSink final : public ViolationSink {
+ public:
+  explicit TeeSink(ViolationSink* next) : next_(next) {}
+  void report(Violation v) override {
+    if (next_) next_->report(v);
+    if (kept_.size() < 64) kept_.push_back(std::move(v));
+  }
+  std::vector<Violation> take() { return std::move(kept_); }
+
+ private:
+  ViolationSink* next_;
+  std::vector<Violation> kept_;
+};
+
+}  // namespace
+
+Scenario scenario_for_target(Target target, std::span<const uint8_t> bytes) {
+  Scenario s = decode_scenario(bytes);
+  switch (target) {
+    case Target::kAsIs:
+      break;
+    case Target::kEndpoint:
+      s.header.mode = Mode::kEndpoint;
+      break;
+    case Target::kConnection:
+      s.header.mode = Mode::kConnection;
+      // Expectations belong to scripted peers; a two-host run has none.
+      std::erase_if(s.ops, [](const Op& op) { return op.kind == OpKind::kExpect; });
+      break;
+  }
+  return s;
+}
+
+CheckedRunResult run_checked(const Scenario& input, const CheckedRunOptions& options,
+                             ViolationSink* sink) {
+  Scenario scenario = input;
+  scenario.header = sanitized(scenario.header);  // the oracles judge the run as it is run
+  TeeSink tee(sink);
+  RunObserverList list;
+  std::optional<OracleSet> oracles;
+  if (options.oracles) {
+    oracles.emplace(scenario.header, &tee);
+    list.add(&*oracles);
+  }
+  for (RunObserver* o : options.observers) list.add(o);
+  Simulation sim(scenario, list.empty() ? nullptr : &list, options.limits);
+  CheckedRunResult r;
+  r.run = sim.run();
+  if (oracles) oracles->finish(r.run.quiet, r.run.end);
+  r.violations = tee.take();
+  return r;
+}
+
+}  // namespace synfin::harness

@@ -1,0 +1,183 @@
+// What a run reports: every stack event tagged with its host, plus what the
+// harness itself does (packets on the wire, faults, app calls, injections).
+// Traces, pcap export and the oracles are RunObservers; the simulator feeds one
+// fan-out list of them.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "harness/scenario.h"
+#include "stack/host.h"
+#include "stack/observer.h"
+
+namespace synfin::harness {
+
+// An application call as performed, with its outcome.
+struct AppCall {
+  OpKind kind = OpKind::kWait;  // kListen .. kAbort
+  int socket = -1;              // index in the host's socket table (-1: none / new)
+  SocketId handle = 0;          // the stack's handle, 0 if none
+  uint64_t requested = 0;       // bytes asked to send or read
+  uint64_t result = 0;          // bytes sent or read; new socket index for listen/connect/accept
+  bool ok = true;
+  std::string error;            // when !ok
+};
+
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+
+  // ---- The stack's events (see stack/observer.h), with the host's index ----
+  virtual void on_created(int host, ConnId id, ConnId parent, const FourTuple& tuple, Instant now) {}
+  virtual void on_transition(int host, ConnId id, State from, State to, Cause cause, Instant now) {}
+  virtual void on_segment_in(int host, ConnId id, const FourTuple& tuple, const Segment& seg,
+                             const TcbSnapshot& before, Instant now) {}
+  virtual void on_segment_out(int host, ConnId id, const FourTuple& tuple, const Segment& seg,
+                              const TcbSnapshot& tcb, Instant now) {}
+  virtual void on_timer(int host, ConnId id, TimerKind kind, TimerAction action, Instant deadline,
+                        Instant now) {}
+  virtual void on_deliver(int host, ConnId id, std::span<const uint8_t> bytes, Instant now) {}
+  virtual void on_send_accepted(int host, ConnId id, std::span<const uint8_t> bytes, Instant now) {}
+  virtual void on_user_event(int host, ConnId id, UserEvent event, Instant now) {}
+  virtual void on_step_end(int host, ConnId id, const TcbSnapshot& tcb, Instant now) {}
+  virtual void on_released(int host, ConnId id, Instant now) {}
+
+  // ---- The harness's events ----
+  // A packet left `from_host` (host 1 is the scripted peer in endpoint mode, whose
+  // packets are the injected ones). `bytes` is the encoded IP packet.
+  virtual void on_wire_send(int from_host, std::span<const uint8_t> bytes, Instant now) {}
+  // A packet reached `to_host` after the link's faults.
+  virtual void on_wire_deliver(int to_host, std::span<const uint8_t> bytes, Instant now) {}
+  // The link from `from_host` applied a fault to a packet it carried.
+  virtual void on_fault(int from_host, FaultKind kind, uint64_t param, Instant now) {}
+  // The link dropped a packet for a reason that is not a fault op: MTU, queue
+  // overflow, partition.
+  virtual void on_link_drop(int from_host, const char* reason, Instant now) {}
+  // A packet reached `to_host` but did not decode (corrupted or truncated on the wire).
+  virtual void on_decode_error(int to_host, const absl::Status& error, Instant now) {}
+  virtual void on_app_call(int host, const AppCall& call, Instant now) {}
+  // An injected segment, as built from the live state, before delivery.
+  virtual void on_inject(int host, const IpPacket& packet, Instant now) {}
+  // Endpoint mode: an outbound segment did not match the script's expectation.
+  virtual void on_expectation_failed(int op_index, const std::string& what, Instant now) {}
+  // The run is over (the simulator drained or hit its end time).
+  virtual void on_run_end(Instant now) {}
+};
+
+// Forwards every event to each observer in the order they were added.
+class RunObserverList final : public RunObserver {
+ public:
+  void add(RunObserver* o) {
+    if (o) list_.push_back(o);
+  }
+  bool empty() const { return list_.empty(); }
+
+  void on_created(int h, ConnId id, ConnId p, const FourTuple& t, Instant n) override {
+    for (auto* o : list_) o->on_created(h, id, p, t, n);
+  }
+  void on_transition(int h, ConnId id, State f, State t, Cause c, Instant n) override {
+    for (auto* o : list_) o->on_transition(h, id, f, t, c, n);
+  }
+  void on_segment_in(int h, ConnId id, const FourTuple& t, const Segment& s, const TcbSnapshot& b,
+                     Instant n) override {
+    for (auto* o : list_) o->on_segment_in(h, id, t, s, b, n);
+  }
+  void on_segment_out(int h, ConnId id, const FourTuple& t, const Segment& s, const TcbSnapshot& b,
+                      Instant n) override {
+    for (auto* o : list_) o->on_segment_out(h, id, t, s, b, n);
+  }
+  void on_timer(int h, ConnId id, TimerKind k, TimerAction a, Instant d, Instant n) override {
+    for (auto* o : list_) o->on_timer(h, id, k, a, d, n);
+  }
+  void on_deliver(int h, ConnId id, std::span<const uint8_t> b, Instant n) override {
+    for (auto* o : list_) o->on_deliver(h, id, b, n);
+  }
+  void on_send_accepted(int h, ConnId id, std::span<const uint8_t> b, Instant n) override {
+    for (auto* o : list_) o->on_send_accepted(h, id, b, n);
+  }
+  void on_user_event(int h, ConnId id, UserEvent e, Instant n) override {
+    for (auto* o : list_) o->on_user_event(h, id, e, n);
+  }
+  void on_step_end(int h, ConnId id, const TcbSnapshot& t, Instant n) override {
+    for (auto* o : list_) o->on_step_end(h, id, t, n);
+  }
+  void on_released(int h, ConnId id, Instant n) override {
+    for (auto* o : list_) o->on_released(h, id, n);
+  }
+  void on_wire_send(int h, std::span<const uint8_t> b, Instant n) override {
+    for (auto* o : list_) o->on_wire_send(h, b, n);
+  }
+  void on_wire_deliver(int h, std::span<const uint8_t> b, Instant n) override {
+    for (auto* o : list_) o->on_wire_deliver(h, b, n);
+  }
+  void on_fault(int h, FaultKind k, uint64_t p, Instant n) override {
+    for (auto* o : list_) o->on_fault(h, k, p, n);
+  }
+  void on_link_drop(int h, const char* r, Instant n) override {
+    for (auto* o : list_) o->on_link_drop(h, r, n);
+  }
+  void on_decode_error(int h, const absl::Status& e, Instant n) override {
+    for (auto* o : list_) o->on_decode_error(h, e, n);
+  }
+  void on_app_call(int h, const AppCall& c, Instant n) override {
+    for (auto* o : list_) o->on_app_call(h, c, n);
+  }
+  void on_inject(int h, const IpPacket& p, Instant n) override {
+    for (auto* o : list_) o->on_inject(h, p, n);
+  }
+  void on_expectation_failed(int i, const std::string& w, Instant n) override {
+    for (auto* o : list_) o->on_expectation_failed(i, w, n);
+  }
+  void on_run_end(Instant n) override {
+    for (auto* o : list_) o->on_run_end(n);
+  }
+
+ private:
+  std::vector<RunObserver*> list_;
+};
+
+// Adapts one host's stack Observer callbacks to a RunObserver with its index.
+class HostObserverAdapter final : public Observer {
+ public:
+  HostObserverAdapter(int host, RunObserver* run) : host_(host), run_(run) {}
+  void on_created(ConnId id, ConnId p, const FourTuple& t, Instant n) override {
+    run_->on_created(host_, id, p, t, n);
+  }
+  void on_transition(ConnId id, State f, State t, Cause c, Instant n) override {
+    run_->on_transition(host_, id, f, t, c, n);
+  }
+  void on_segment_in(ConnId id, const FourTuple& t, const Segment& s, const TcbSnapshot& b,
+                     Instant n) override {
+    run_->on_segment_in(host_, id, t, s, b, n);
+  }
+  void on_segment_out(ConnId id, const FourTuple& t, const Segment& s, const TcbSnapshot& b,
+                      Instant n) override {
+    run_->on_segment_out(host_, id, t, s, b, n);
+  }
+  void on_timer(ConnId id, TimerKind k, TimerAction a, Instant d, Instant n) override {
+    run_->on_timer(host_, id, k, a, d, n);
+  }
+  void on_deliver(ConnId id, std::span<const uint8_t> b, Instant n) override {
+    run_->on_deliver(host_, id, b, n);
+  }
+  void on_send_accepted(ConnId id, std::span<const uint8_t> b, Instant n) override {
+    run_->on_send_accepted(host_, id, b, n);
+  }
+  void on_user_event(ConnId id, UserEvent e, Instant n) override {
+    run_->on_user_event(host_, id, e, n);
+  }
+  void on_step_end(ConnId id, const TcbSnapshot& t, Instant n) override {
+    run_->on_step_end(host_, id, t, n);
+  }
+  void on_released(ConnId id, Instant n) override { run_->on_released(host_, id, n); }
+
+ private:
+  int host_;
+  RunObserver* run_;
+};
+
+}  // namespace synfin::harness

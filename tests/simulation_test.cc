@@ -1,0 +1,175 @@
+// The simulator: ops in order, virtual time, links and faults, determinism.
+#include <catch2/catch.hpp>
+
+#include <random>
+
+#include "harness/pattern.h"
+#include "harness/scenario_binary.h"
+#include "harness/simulation.h"
+
+using namespace synfin;
+using namespace synfin::harness;
+
+namespace {
+
+Op make(OpKind kind, uint8_t host = 0, uint64_t amount = 0, uint8_t socket = 0) {
+  Op op;
+  op.kind = kind;
+  op.host = host;
+  op.amount = amount;
+  op.socket = socket;
+  return op;
+}
+Op wait_ms(int64_t ms) { return make(OpKind::kWait, 0, static_cast<uint64_t>(ms) * 1000); }
+
+// Client (host 0) connects to the server (host 1), sends `bytes`, both close.
+Scenario transfer(uint64_t bytes) {
+  Scenario s;
+  s.ops = {make(OpKind::kListen, 1),  make(OpKind::kConnect, 0), wait_ms(100),
+           make(OpKind::kAccept, 1),  make(OpKind::kSend, 0, bytes), wait_ms(500),
+           make(OpKind::kRecv, 1, 1 << 20, 1), make(OpKind::kShutdown, 0), wait_ms(100),
+           make(OpKind::kRecv, 1, 1 << 20, 1), make(OpKind::kShutdown, 1, 0, 1), wait_ms(100)};
+  return s;
+}
+
+// Records what the hosts' apps read and which transitions happened.
+struct Recorder : RunObserver {
+  std::vector<uint8_t> read[2];
+  std::vector<std::string> transitions;
+  int faults = 0, decode_errors = 0;
+  void on_deliver(int h, ConnId, std::span<const uint8_t> b, Instant) override {
+    read[h].insert(read[h].end(), b.begin(), b.end());
+  }
+  void on_transition(int h, ConnId, State f, State t, Cause, Instant) override {
+    transitions.push_back(std::to_string(h) + ":" + to_string(f) + "->" + to_string(t));
+  }
+  void on_fault(int, FaultKind, uint64_t, Instant) override { ++faults; }
+  void on_decode_error(int, const absl::Status&, Instant) override { ++decode_errors; }
+};
+
+}  // namespace
+
+TEST_CASE("a clean transfer delivers every byte, both sides close, the network goes quiet",
+          "[sim]") {
+  Recorder rec;
+  Simulation sim(transfer(20000), &rec);
+  RunResult r = sim.run();
+  CHECK(r.quiet);
+  CHECK_FALSE(r.hit_limit);
+  REQUIRE(rec.read[1].size() == 20000);
+  std::vector<uint8_t> expected(20000);
+  fill_stream(0, expected);
+  CHECK(rec.read[1] == expected);
+  // Client was the active closer: TIME-WAIT, then CLOSED after 2*MSL; nothing left.
+  CHECK(std::find(rec.transitions.begin(), rec.transitions.end(), "0:FIN-WAIT-2->TIME-WAIT") !=
+        rec.transitions.end());
+  CHECK(sim.host(0).connection_count() == 0);
+  CHECK(sim.host(1).connection_count() == 1);  // the listener
+}
+
+TEST_CASE("a scripted drop of the client's SYN is recovered by retransmission", "[sim]") {
+  Scenario s = transfer(1000);
+  Op drop = make(OpKind::kFault, 0);
+  drop.fault = FaultKind::kDrop;
+  s.ops.insert(s.ops.begin() + 1, drop);
+  s.ops.insert(s.ops.begin() + 4, wait_ms(2000));  // let the SYN be retransmitted
+  Recorder rec;
+  RunResult r = run_scenario(s, &rec);
+  CHECK(rec.faults == 1);
+  CHECK(r.quiet);
+  CHECK(rec.read[1].size() == 1000);
+}
+
+TEST_CASE("a corrupted packet is rejected by the checksum and the data still arrives", "[sim]") {
+  Scenario s = transfer(3000);
+  Op corrupt = make(OpKind::kFault, 0, 400);  // flip bit 400 of the next client packet
+  corrupt.fault = FaultKind::kCorrupt;
+  s.ops.insert(s.ops.begin() + 4, corrupt);  // just before the send
+  s.ops.insert(s.ops.begin() + 6, wait_ms(3000));
+  Recorder rec;
+  run_scenario(s, &rec);
+  CHECK(rec.decode_errors == 1);
+  CHECK(rec.read[1].size() == 3000);
+}
+
+TEST_CASE("random fault mixes drawn from the seed still deliver the stream in order", "[sim]") {
+  for (uint64_t seed = 1; seed <= 30; ++seed) {
+    Scenario s = transfer(30000);
+    s.header.seed = seed;
+    s.header.draw_mix_from_seed = true;
+    s.ops.insert(s.ops.begin() + 6, wait_ms(60000));
+    Recorder rec;
+    run_scenario(s, &rec);
+    INFO("seed " << seed);
+    std::vector<uint8_t> expected(rec.read[1].size());
+    fill_stream(0, expected);
+    CHECK(rec.read[1] == expected);  // a prefix, never a wrong byte
+  }
+}
+
+TEST_CASE("the same scenario runs identically twice", "[sim][determinism]") {
+  Scenario s = transfer(50000);
+  s.header.seed = 99;
+  s.header.draw_mix_from_seed = true;
+  Recorder a, b;
+  RunResult ra = run_scenario(s, &a);
+  RunResult rb = run_scenario(s, &b);
+  CHECK(ra.events == rb.events);
+  CHECK(ra.end == rb.end);
+  CHECK(a.transitions == b.transitions);
+  CHECK(a.read[1] == b.read[1]);
+}
+
+TEST_CASE("binary scenarios: decode is total and encode(decode(x)) is canonical", "[binary]") {
+  std::mt19937 rng(12345);
+  for (int i = 0; i < 3000; ++i) {
+    std::vector<uint8_t> bytes(rng() % 200);
+    for (auto& b : bytes) b = static_cast<uint8_t>(rng());
+    if (!bytes.empty() && rng() % 2) bytes[0] = kBinaryVersion;
+    Scenario s = decode_scenario(bytes);
+    std::vector<uint8_t> canon = encode_scenario(s);
+    CHECK(decode_scenario(canon) == s);
+    CHECK(encode_scenario(decode_scenario(canon)) == canon);
+  }
+}
+
+TEST_CASE("binary scenarios: a hand-built scenario survives encode and decode", "[binary]") {
+  Scenario s = transfer(1234);
+  s.header.mode = Mode::kEndpoint;
+  s.header.family = IpFamily::kV6;
+  s.header.seed = 0xfeedface12345678ULL;
+  s.header.config.msl = Duration::seconds(5);
+  s.header.config.rfc1337 = false;
+  s.header.links[1].mix.drop = 300;
+  s.header.links[0].mtu = 576;
+  Op inj = make(OpKind::kInject, 0);
+  inj.segment.flags = kSyn | kFin;
+  inj.segment.seq_base = SeqBase::kRcvNxt;
+  inj.segment.seq = -5;
+  inj.segment.ack_base = AckBase::kSndMax;
+  inj.segment.ack = 3;
+  inj.segment.payload_len = 17;
+  inj.segment.options.mss = 536;
+  inj.segment.options.timestamps = Timestamps{1, 2};
+  inj.segment.options.sack.push_back({SeqNum(1), SeqNum(9)});
+  inj.segment.options.unknown.push_back({30, {1, 2, 3}});
+  inj.segment.spoof = Spoof::kOtherSrcAddr;
+  s.ops.push_back(inj);
+  Op part = make(OpKind::kPartition, 3, 5000000);
+  s.ops.push_back(part);
+  Op ex = make(OpKind::kExpect);
+  ex.expected.flags = kSyn | kAck;
+  ex.expected.check_ack = true;
+  ex.expected.ack = 1;
+  s.ops.push_back(ex);
+  CHECK(decode_scenario(encode_scenario(s)) == s);
+}
+
+TEST_CASE("binary scenarios: unknown opcodes and header fields are skipped", "[binary]") {
+  Scenario s = transfer(10);
+  std::vector<uint8_t> bytes = encode_scenario(s);
+  // Insert an op with opcode 200 and a 3-byte payload after the header.
+  const size_t at = binary_header_end(bytes);
+  bytes.insert(bytes.begin() + static_cast<long>(at), {200, 3, 9, 9, 9});
+  CHECK(decode_scenario(bytes) == s);
+}

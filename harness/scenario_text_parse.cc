@@ -978,6 +978,11 @@ class Parser {
     }
     if (name == "close" || name == "abort") {
       SYNFIN_RETURN_IF_ERROR(arity(1, "(fd)"));
+      if (unbound(l, args[0])) {
+        // A socket that never listened or connected has no TCB: nothing to do.
+        SYNFIN_RETURN_IF_ERROR(result(l, false, ret));
+        return l.end();
+      }
       Op& o = make(name == "close" ? OpKind::kClose : OpKind::kAbort);
       SYNFIN_RETURN_IF_ERROR(socket_of(l, args[0], o.socket));
       SYNFIN_RETURN_IF_ERROR(result(l, false, ret));
@@ -1081,6 +1086,18 @@ class Parser {
     if (st.ok() && l.pos != a.end) st = l.error_at(a.begin, what);
     l.pos = saved;
     return st;
+  }
+
+  // Whether the argument is an fd from socket() not yet listened on or connected.
+  bool unbound(const Line& l, const Arg& a) const {
+    const std::string_view t = l.slice(a.begin, a.end);
+    int64_t fd = 0;
+    for (char c : t) {
+      if (!is_digit(c) || fd > INT32_MAX) return false;
+      fd = fd * 10 + (c - '0');
+    }
+    const auto it = fds_.find(fd);
+    return !t.empty() && it != fds_.end() && it->second == kUnbound;
   }
 
   // The socket index a script's fd stands for: the binding made by listen,

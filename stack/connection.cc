@@ -330,6 +330,9 @@ void Connection::on_segment_listen(Instant now, const Segment& seg, Outbox& out)
   rcv_adv_ = rcv_nxt_;  // advertise_window() sets the edge with the SYN-ACK
   if (seg.options.mss && *seg.options.mss != 0) peer_mss_ = *seg.options.mss;
   iss_ = env_.isn->isn(tuple_, now);
+  // A new incarnation from TIME-WAIT starts a full window beyond the old one's
+  // numbers, so its old duplicates cannot land in the new sequence space.
+  if (iss_floor_ && !seq_gt(iss_, *iss_floor_)) iss_ = *iss_floor_ + SeqLen(65536);
   snd_una_ = snd_nxt_ = snd_max_ = iss_;
   buf_seq_ = iss_ + SeqLen(1);
   transition(State::kSynReceived, Cause::kRecvSyn, now);
@@ -387,6 +390,7 @@ void Connection::on_segment_syn_sent(Instant now, const Segment& seg, Outbox& ou
     // the sixth step below where the URG bit is checked."
     transition(State::kEstablished, Cause::kRecvSynAck, now);
     user_event(UserEvent::kConnected, now);
+    reset_rto_after_syn_timeout();
     bool need_ack = true;
     bool fin_in_order = false;
     process_text(now, seg, /*text_allowed=*/true, fin_in_order, need_ack);
@@ -506,8 +510,14 @@ bool Connection::check_rst(Instant now, const Segment& seg, Outbox& out) {
     case State::kClosing:
     case State::kLastAck:
     case State::kTimeWait:
-      // "If the RST bit is set, then enter the CLOSED state, delete the TCB."
-      drop_connection(now, Cause::kRecvRst, CloseReason::kReset, UserEvent::kReset);
+      // "If the RST bit is set, then enter the CLOSED state, delete the TCB, and
+      // return." The user, who has already closed, gets no 'reset' signal.
+      for (int k = 0; k < kNumTimerKinds; ++k) cancel_timer(static_cast<TimerKind>(k), now);
+      send_buf_.clear();
+      recv_buf_.clear();
+      // In TIME-WAIT both directions had already closed in order.
+      if (state_ != State::kTimeWait) close_reason_ = CloseReason::kReset;
+      transition(State::kClosed, Cause::kRecvRst, now);
       break;
     case State::kClosed:
     case State::kListen:
@@ -564,6 +574,7 @@ bool Connection::check_ack(Instant now, const Segment& seg, Outbox& out) {
       transition(State::kEstablished, Cause::kRecvAck, now);
       user_event(UserEvent::kConnected, now);
     }
+    reset_rto_after_syn_timeout();
   }
 
   // ESTABLISHED: "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then
@@ -875,6 +886,13 @@ void Connection::output(Instant now, Outbox& out) {
       break;
   }
   if (snd_nxt_ == iss_) send_syn(now, /*with_ack=*/have_irs_, out);
+  // RFC 9293 3.10.4, CLOSE in SYN-RECEIVED: "If no SENDs have been issued and there
+  // is no pending data to send, then form a FIN segment and send it". The FIN
+  // follows our SYN in sequence space, so it may go before the SYN is acknowledged.
+  if (!syn_acked() && state_ == State::kFinWait1 && fin_queued_ && send_buf_.empty() &&
+      snd_nxt_ == iss_ + SeqLen(1)) {
+    send_data_segment(now, snd_nxt_, 0, /*fin=*/true, out);
+  }
   // Data and FIN wait until our SYN is acknowledged (RFC 9293 3.10.2: queued "for
   // transmission after entering ESTABLISHED state").
   if (syn_acked()) {
@@ -934,6 +952,16 @@ void Connection::rtt_sample(Duration r) {
   rto_ = std::clamp(rto, cfg_.rto_min, cfg_.rto_max);
 }
 
+void Connection::reset_rto_after_syn_timeout() {
+  // RFC 6298 (5.7): "If the timer expires awaiting the ACK of a SYN segment and the
+  // TCP implementation is using an RTO less than 3 seconds, the RTO MUST be
+  // re-initialized to 3 seconds when data transmission begins".
+  if (syn_timed_out_ && rto_ < Duration::seconds(3)) {
+    rto_ = std::min(Duration::seconds(3), std::max(cfg_.rto_max, cfg_.rto_min));
+  }
+  syn_timed_out_ = false;
+}
+
 void Connection::on_timer(Instant now, Outbox& out) {
   for (int k = 0; k < kNumTimerKinds; ++k) {
     auto& t = timers_[k];
@@ -970,6 +998,7 @@ void Connection::on_retransmit_timeout(Instant now, Outbox& out) {
     return;
   }
   ++retries_;
+  if (opening) syn_timed_out_ = true;
   // RFC 6298 (5.5): "The host MUST set RTO <- RTO * 2 ("back off the timer")."
   rto_ = std::min(rto_ * 2, cfg_.rto_max);
   timed_seq_.reset();  // Karn: no RTT sample from a retransmitted segment

@@ -88,6 +88,9 @@ class Connection {
   // Bytes of heap this TCB holds (for memory accounting).
   size_t allocated_bytes() const { return send_buf_.allocated() + recv_buf_.allocated(); }
   SeqNum rcv_nxt() const { return rcv_nxt_; }
+  // RFC 1122 4.2.2.13 (1): a new incarnation's ISS must lie beyond every number
+  // the previous one used; a listener's child chooses its ISS above this floor.
+  void set_iss_floor(SeqNum floor) { iss_floor_ = floor; }
   // RFC 1122 4.2.2.13: a new SYN takes over this 4-tuple while in TIME-WAIT.
   void end_time_wait_for_new_incarnation(Instant now);
   // Discard data that arrives from now on (the app closed its socket).
@@ -134,6 +137,7 @@ class Connection {
   void cancel_timer(TimerKind k, Instant now);
   void restart_retransmit_timer(Instant now);
   void rtt_sample(Duration rtt);
+  void reset_rto_after_syn_timeout();
 
   void transition(State to, Cause cause, Instant now);
   void user_event(UserEvent e, Instant now);
@@ -174,6 +178,8 @@ class Connection {
   // RCV.WND = rcv_adv_ - RCV.NXT, and the edge never moves left (3.8.6).
   SeqNum irs_, rcv_nxt_, rcv_adv_;
   bool have_irs_ = false;  // the peer's SYN has been received
+  std::optional<SeqNum> iss_floor_;
+  bool syn_timed_out_ = false;  // RFC 6298 (5.7)
 
   ByteRing send_buf_;  // unacknowledged and unsent data (SYN and FIN take no bytes)
   SeqNum buf_seq_;     // the sequence number of send_buf_'s first byte

@@ -69,8 +69,19 @@ void Host::free_tcb(Entry& e, Instant now) {
     }
   }
   e.final_reason = c.close_reason();
+  const FourTuple tuple = c.tuple();
   e.conn.reset();
   if (observer_) observer_->on_released(id, now);
+  if (auto p = parked_.find(tuple); p != parked_.end()) {
+    if (p->second == id) {
+      parked_.erase(p);  // the parked TIME-WAIT connection expired on its own
+    } else if (!by_tuple_.contains(tuple)) {
+      // The new incarnation died before it was established: the SYN was an old
+      // duplicate, and the parked connection resumes its TIME-WAIT.
+      by_tuple_[tuple] = p->second;
+      parked_.erase(p);
+    }
+  }
 }
 
 void Host::settle(ConnId id, Instant now) {
@@ -98,6 +109,16 @@ void Host::settle(ConnId id, Instant now) {
     l->second.embryos.erase(id);
     l->second.accept_queue.push_back(id);
     e.queued = true;
+    // The new incarnation is established: the parked TIME-WAIT one ends now.
+    if (auto p = parked_.find(c.tuple()); p != parked_.end()) {
+      const ConnId old = p->second;
+      parked_.erase(p);
+      auto o = entries_.find(old);
+      if (o != entries_.end() && o->second.conn) {
+        o->second.conn->end_time_wait_for_new_incarnation(now);
+        settle(old, now);
+      }
+    }
   }
 }
 
@@ -113,6 +134,7 @@ void Host::receive(Instant now, const IpPacket& packet) {
   const Segment& seg = packet.tcp;
   const FourTuple tuple{packet.dst, packet.src, seg.dst_port, seg.src_port};
 
+  std::optional<SeqNum> iss_floor;
   if (auto found = by_tuple_.find(tuple); found != by_tuple_.end()) {
     const ConnId id = found->second;
     Connection& c = *entries_.at(id).conn;
@@ -129,9 +151,15 @@ void Host::receive(Instant now, const IpPacket& packet) {
       settle(id, now);
       return;
     }
+    // "(1) assigns its initial sequence number for the new connection to be larger
+    // than the largest sequence number it used on the previous connection
+    // incarnation, and (2) returns to TIME-WAIT state if the SYN turns out to be an
+    // old duplicate." The old TCB is parked (its 2*MSL timer still runs) until the
+    // new incarnation is established.
     ++stats_.new_incarnations;
-    c.end_time_wait_for_new_incarnation(now);
-    settle(id, now);
+    parked_[tuple] = id;
+    by_tuple_.erase(tuple);
+    iss_floor = c.snapshot().snd_max;
   }
 
   if (auto l = listeners_.find(seg.dst_port); l != listeners_.end()) {
@@ -149,6 +177,7 @@ void Host::receive(Instant now, const IpPacket& packet) {
     const ConnId id = create(tuple, listener.id, now);
     Connection& c = *entries_.at(id).conn;
     c.become_listening_child(now);
+    if (iss_floor) c.set_iss_floor(*iss_floor);
     by_tuple_[tuple] = id;
     c.on_segment(now, seg, scratch_);
     flush(c);

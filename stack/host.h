@@ -150,6 +150,10 @@ class Host {
   absl::btree_map<ConnId, Entry> entries_;  // ordered: timers fire in creation order
   absl::flat_hash_map<FourTuple, ConnId> by_tuple_;
   absl::btree_map<uint16_t, Listener> listeners_;  // by local port
+  // TIME-WAIT connections set aside while a new incarnation of their 4-tuple
+  // opens (RFC 1122 4.2.2.13): freed once it is established, back in place if the
+  // reopening SYN turns out to be an old duplicate.
+  absl::flat_hash_map<FourTuple, ConnId> parked_;
 
   Outbox scratch_;
   std::vector<IpPacket> outbox_;

@@ -10,8 +10,6 @@
 // One recorder per Host: connection ids are only unique within a host.
 #pragma once
 
-#include <catch2/catch.hpp>
-
 #include <compare>
 #include <set>
 #include <string>
@@ -38,6 +36,14 @@ inline std::string describe(const Edge& e) {
 }
 
 using EdgeSet = std::set<Edge>;
+
+// "CLOSED SYN-SENT ESTABLISHED": a path of states as the RFC spells them, so that
+// a failed comparison prints readably (Catch2 would print the enum's number).
+inline std::string names(const std::vector<State>& path) {
+  std::string out;
+  for (State s : path) absl::StrAppend(&out, out.empty() ? "" : " ", to_string(s));
+  return out;
+}
 
 class RecordingObserver : public Observer {
  public:
@@ -141,34 +147,3 @@ class RecordingObserver : public Observer {
 
 }  // namespace synfin::testing
 
-// Readable values in Catch2 failure messages.
-namespace Catch {
-template <>
-struct StringMaker<synfin::State> {
-  static std::string convert(synfin::State s) { return synfin::to_string(s); }
-};
-template <>
-struct StringMaker<synfin::Cause> {
-  static std::string convert(synfin::Cause c) { return synfin::to_string(c); }
-};
-template <>
-struct StringMaker<synfin::UserEvent> {
-  static std::string convert(synfin::UserEvent e) { return synfin::to_string(e); }
-};
-template <>
-struct StringMaker<synfin::CloseReason> {
-  static std::string convert(synfin::CloseReason r) { return synfin::to_string(r); }
-};
-template <>
-struct StringMaker<synfin::SeqNum> {
-  static std::string convert(synfin::SeqNum s) { return synfin::to_string(s); }
-};
-template <>
-struct StringMaker<synfin::Instant> {
-  static std::string convert(synfin::Instant t) { return synfin::format_instant(t); }
-};
-template <>
-struct StringMaker<synfin::Duration> {
-  static std::string convert(synfin::Duration d) { return synfin::format_duration(d); }
-};
-}  // namespace Catch

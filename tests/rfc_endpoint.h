@@ -163,6 +163,11 @@ class RfcEndpoint : public RecorderHolder, public EndpointFixture {
     return st->close_reason;
   }
   bool tcb_freed() { return host().connection(sock()) == nullptr; }
+  // The TCB the host now files under the test's 4-tuple (it may not be sock()'s:
+  // a new incarnation, or a listener's fresh child).
+  const Connection* by_tuple() {
+    return host().find(FourTuple{host_address(), peer_address(), kLocalPort, kRemotePort});
+  }
 };
 
 }  // namespace synfin::testing

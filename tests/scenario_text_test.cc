@@ -203,6 +203,8 @@ TEST_CASE("file descriptors map to socket indices in creation order", "[text]") 
 +0 abort(7)
 +0 close(5) = 0
 +0 write(10, ..., 1) = 1
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 11
++0 close(11) = 0
 )");
   require_ops(s, {
                      port_op(OpKind::kConnect, 80),
@@ -748,7 +750,7 @@ TEST_CASE("malformed lines give exact file:line:col messages", "[text]") {
   CHECK(parse_error("--mode=endpoint\n+0 write(3, ...) = 0\n") ==
         "t.pkt:2:16: expected 3 arguments (fd, buffer, count), found ')'");
   CHECK(parse_error("--mode=endpoint\n+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
-                    "+0 close(3) = 0\n") ==
+                    "+0 write(3, ..., 1) = 1\n") ==
         "t.pkt:3:10: expected a listening or connected socket, found '3'");
   CHECK(parse_error("+0 `sysctl -w net.inet.tcp.insecure_rst=0`\n") ==
         "t.pkt:1:4: expected an operation (shell commands are not supported), found "

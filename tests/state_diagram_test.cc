@@ -41,8 +41,8 @@ EdgeSet listen_then_close() {
   t.reach(State::kListen);
   REQUIRE(t.host().close(t.now(), t.listener()).ok());
   t.expect_nothing();
-  CHECK(t.recorder.path(t.listener()) ==
-        std::vector<State>{State::kClosed, State::kListen, State::kClosed});
+  CHECK(names(t.recorder.path(t.listener())) ==
+        names({State::kClosed, State::kListen, State::kClosed}));
   CHECK(t.host().connection_count() == 0);
   // The port has no TCB any more: a SYN is answered as in 3.10.7.1.
   t.deliver({.seq = kIrs, .flags = kSyn});
@@ -60,8 +60,8 @@ EdgeSet passive_open() {
   t.deliver({.seq = kIrs + 1, .ack = kIss + 1, .flags = kAck});
   t.expect_nothing();
   CHECK(t.state() == State::kEstablished);
-  CHECK(t.recorder.path(child) ==
-        std::vector<State>{State::kListen, State::kSynReceived, State::kEstablished});
+  CHECK(names(t.recorder.path(child)) ==
+        names({State::kListen, State::kSynReceived, State::kEstablished}));
   CHECK(t.recorder.events_of(child) == std::vector<UserEvent>{UserEvent::kConnected});
   // Established, it is queued for accept.
   auto accepted = t.host().accept(t.listener());
@@ -80,8 +80,8 @@ EdgeSet active_open() {
   t.deliver({.seq = kIrs, .ack = kIss + 1, .flags = kSyn | kAck, .mss = 1460});
   t.expect_tx({{.seq = kIss + 1, .ack = kIrs + 1, .flags = kAck}});
   CHECK(t.state() == State::kEstablished);
-  CHECK(t.recorder.path(t.sock()) ==
-        std::vector<State>{State::kClosed, State::kSynSent, State::kEstablished});
+  CHECK(names(t.recorder.path(t.sock())) ==
+        names({State::kClosed, State::kSynSent, State::kEstablished}));
   CHECK(t.recorder.events_of(t.sock()) == std::vector<UserEvent>{UserEvent::kConnected});
   return edges_of(t);
 }
@@ -103,9 +103,9 @@ EdgeSet send_on_listener() {
   t.deliver({.seq = kIrs, .ack = kIss + 1, .flags = kSyn | kAck, .mss = 1460});
   t.expect_tx({{.seq = kIss + 1, .ack = kIrs + 1, .flags = kAck}});
   CHECK(t.state() == State::kEstablished);
-  CHECK(t.recorder.path(t.listener()) == std::vector<State>{State::kClosed, State::kListen,
+  CHECK(names(t.recorder.path(t.listener())) == names({State::kClosed, State::kListen,
                                                             State::kSynSent,
-                                                            State::kEstablished});
+                                                            State::kEstablished}));
   return edges_of(t);
 }
 
@@ -131,9 +131,9 @@ EdgeSet simultaneous_open() {
   t.deliver({.seq = kIrs + 1, .ack = kIss + 1, .flags = kAck});
   t.expect_nothing();
   CHECK(t.state() == State::kEstablished);
-  CHECK(t.recorder.path(t.sock()) == std::vector<State>{State::kClosed, State::kSynSent,
+  CHECK(names(t.recorder.path(t.sock())) == names({State::kClosed, State::kSynSent,
                                                         State::kSynReceived,
-                                                        State::kEstablished});
+                                                        State::kEstablished}));
   return edges_of(t);
 }
 
@@ -208,9 +208,9 @@ EdgeSet close_in_syn_received() {
   t.deliver({.seq = kIrs + 1, .ack = kIss + 2, .flags = kAck});
   t.expect_nothing();
   CHECK(t.state() == State::kFinWait2);
-  CHECK(t.recorder.path(t.sock()) ==
-        std::vector<State>{State::kClosed, State::kSynSent, State::kSynReceived,
-                           State::kFinWait1, State::kFinWait2});
+  CHECK(names(t.recorder.path(t.sock())) ==
+        names({State::kClosed, State::kSynSent, State::kSynReceived,
+                           State::kFinWait1, State::kFinWait2}));
   return edges_of(t);
 }
 
@@ -223,8 +223,8 @@ EdgeSet reset_in_passive_syn_received() {
   const ConnId child = t.sock();
   t.deliver({.seq = kIrs + 1, .flags = kRst});
   t.expect_nothing();
-  CHECK(t.recorder.path(child) ==
-        std::vector<State>{State::kListen, State::kSynReceived, State::kListen});
+  CHECK(names(t.recorder.path(child)) ==
+        names({State::kListen, State::kSynReceived, State::kListen}));
   CHECK(t.recorder.events_of(child).empty());
   CHECK(t.recorder.was_released(child));
   CHECK(t.host().connection_count() == 1);  // the listener alone
@@ -245,8 +245,8 @@ EdgeSet syn_in_passive_syn_received() {
   const ConnId child = t.sock();
   t.deliver({.seq = kIrs + 100, .flags = kSyn});  // in the window, not the SYN we answered
   t.expect_nothing();
-  CHECK(t.recorder.path(child) ==
-        std::vector<State>{State::kListen, State::kSynReceived, State::kListen});
+  CHECK(names(t.recorder.path(child)) ==
+        names({State::kListen, State::kSynReceived, State::kListen}));
   CHECK(t.recorder.was_released(child));
   CHECK(t.host().connection_count() == 1);
   return edges_of(t);
@@ -279,10 +279,10 @@ EdgeSet active_close() {
   t.expect_nothing();
   CHECK(t.tcb_freed());
   CHECK(t.final_reason() == CloseReason::kNormal);
-  CHECK(t.recorder.path(t.sock()) ==
-        std::vector<State>{State::kClosed, State::kSynSent, State::kEstablished,
+  CHECK(names(t.recorder.path(t.sock())) ==
+        names({State::kClosed, State::kSynSent, State::kEstablished,
                            State::kFinWait1, State::kFinWait2, State::kTimeWait,
-                           State::kClosed});
+                           State::kClosed}));
   return edges_of(t);
 }
 
@@ -295,9 +295,9 @@ EdgeSet passive_close() {
   t.expect_nothing();
   CHECK(t.tcb_freed());
   CHECK(t.final_reason() == CloseReason::kNormal);
-  CHECK(t.recorder.path(t.sock()) ==
-        std::vector<State>{State::kListen, State::kSynReceived, State::kEstablished,
-                           State::kCloseWait, State::kLastAck, State::kClosed});
+  CHECK(names(t.recorder.path(t.sock())) ==
+        names({State::kListen, State::kSynReceived, State::kEstablished,
+                           State::kCloseWait, State::kLastAck, State::kClosed}));
   return edges_of(t);
 }
 
@@ -310,9 +310,9 @@ EdgeSet simultaneous_close() {
   t.expect_nothing();
   CHECK(t.state() == State::kTimeWait);
   CHECK(t.conn().timer(TimerKind::kTimeWait) == t.now() + t.config().msl * 2);
-  CHECK(t.recorder.path(t.sock()) ==
-        std::vector<State>{State::kClosed, State::kSynSent, State::kEstablished,
-                           State::kFinWait1, State::kClosing, State::kTimeWait});
+  CHECK(names(t.recorder.path(t.sock())) ==
+        names({State::kClosed, State::kSynSent, State::kEstablished,
+                           State::kFinWait1, State::kClosing, State::kTimeWait}));
   return edges_of(t);
 }
 
@@ -326,9 +326,9 @@ EdgeSet fin_and_ack_together() {
   t.deliver({.seq = kIrs + 1, .ack = kIss + 2, .flags = kFin | kAck});
   t.expect_tx({{.seq = kIss + 2, .ack = kIrs + 2, .flags = kAck}});
   CHECK(t.state() == State::kTimeWait);
-  CHECK(t.recorder.path(t.sock()) ==
-        std::vector<State>{State::kClosed, State::kSynSent, State::kEstablished,
-                           State::kFinWait1, State::kTimeWait});
+  CHECK(names(t.recorder.path(t.sock())) ==
+        names({State::kClosed, State::kSynSent, State::kEstablished,
+                           State::kFinWait1, State::kTimeWait}));
   CHECK_FALSE(t.recorder.saw(State::kFinWait1, State::kFinWait2, Cause::kRecvAck));
   CHECK_FALSE(t.conn().timer(TimerKind::kRetransmit).has_value());
   CHECK(t.conn().timer(TimerKind::kTimeWait) == t.now() + t.config().msl * 2);
@@ -426,7 +426,8 @@ EdgeSet reset_from(const RstRow& row) {
 // Edges beyond Figure 5 that the stack takes, each for a documented reason.
 
 // RFC 1122 4.2.2.13 (Config::time_wait_syn = kReuseIfSeqGreater): a SYN above
-// RCV.NXT ends TIME-WAIT and starts a new incarnation.
+// RCV.NXT reopens the 4-tuple from TIME-WAIT; once the new incarnation is
+// established the old TCB is gone.
 EdgeSet time_wait_new_incarnation() {
   Config cfg;
   cfg.time_wait_syn = TimeWaitSynPolicy::kReuseIfSeqGreater;
@@ -434,11 +435,23 @@ EdgeSet time_wait_new_incarnation() {
   t.time_wait(Open::kPassive);
   const ConnId old = t.sock();
   t.deliver({.seq = kIrs + 100000, .flags = kSyn});
-  t.expect_tx({{.seq = kIss, .ack = kIrs + 100001, .flags = kSyn | kAck}});
+  std::vector<Segment> out = t.take_tx();
+  REQUIRE(out.size() == 1);
+  CHECK(matches(out[0], {.ack = kIrs + 100001, .flags = kSyn | kAck}));
+  const Connection* fresh = t.by_tuple();
+  REQUIRE(fresh != nullptr);
+  const ConnId fresh_id = fresh->id();
+  CHECK(fresh_id != old);
+  CHECK(fresh->state() == State::kSynReceived);
+  t.deliver({.seq = kIrs + 100001, .ack = out[0].seq.raw + 1, .flags = kAck});
+  t.expect_nothing();
+  CHECK(t.host().connection(old) == nullptr);
   CHECK(t.recorder.path(old).back() == State::kClosed);
   CHECK(t.recorder.was_released(old));
-  CHECK(t.sock() != old);
-  CHECK(t.state() == State::kSynReceived);
+  auto acc = t.host().accept(t.listener());
+  REQUIRE(acc.ok());
+  CHECK(*acc == std::optional<SocketId>(fresh_id));
+  CHECK(t.host().connection(fresh_id)->state() == State::kEstablished);
   return edges_of(t);
 }
 

@@ -119,7 +119,8 @@ TEST_CASE("TimeWaitSynPolicy::kStrict: a SYN in TIME-WAIT earns an ACK and the t
   t.advance(Duration::seconds(1));
   t.deliver({.seq = kIrs + 2 + offset, .flags = kSyn, .mss = 1460});
   t.expect_tx({{.seq = kIss + 2, .ack = kIrs + 2, .flags = kAck}});
-  CHECK(t.sock() == tw);
+  REQUIRE(t.by_tuple() != nullptr);
+  CHECK(t.by_tuple()->id() == tw);  // no new TCB took the 4-tuple
   CHECK(t.state() == State::kTimeWait);
   CHECK(t.conn().timer(TimerKind::kTimeWait) == deadline);
   CHECK(t.host().stats().new_incarnations == 0);
@@ -142,22 +143,28 @@ TEST_CASE("TimeWaitSynPolicy::kReuseIfSeqGreater: a SYN above RCV.NXT opens a ne
   REQUIRE(t.tcb().rcv_nxt == SeqNum(kIrs + 2));
   constexpr uint32_t kNewIrs = kIrs + 2 + 50000;
   t.deliver({.seq = kNewIrs, .flags = kSyn, .mss = 1460});
-  t.expect_tx({{.ack = kNewIrs + 1, .flags = kSyn | kAck}});
-  // The old TCB is freed with Cause::kNewIncarnation; a new child answers.
+  std::vector<Segment> out = t.take_tx();
+  REQUIRE(out.size() == 1);
+  CHECK(matches(out[0], {.ack = kNewIrs + 1, .flags = kSyn | kAck}));
+  CHECK(t.host().stats().new_incarnations == 1);
+  // A new TCB answers for the 4-tuple.
+  const Connection* fresh = t.by_tuple();
+  REQUIRE(fresh != nullptr);
+  const ConnId fresh_id = fresh->id();
+  CHECK(fresh_id != old);
+  CHECK(fresh->state() == State::kSynReceived);
+  // The new connection completes; the old TCB is then freed with
+  // Cause::kNewIncarnation, and the new one is accepted.
+  t.deliver({.seq = kNewIrs + 1, .ack = out[0].seq.raw + 1, .flags = kAck});
+  t.expect_nothing();
+  CHECK(t.host().connection(fresh_id)->state() == State::kEstablished);
   CHECK(t.recorder.saw(State::kTimeWait, State::kClosed, Cause::kNewIncarnation));
   CHECK(t.recorder.was_released(old));
   CHECK(t.host().connection(old) == nullptr);
-  CHECK(t.sock() != old);
-  CHECK(t.state() == State::kSynReceived);
-  CHECK(t.host().stats().new_incarnations == 1);
-  // The new connection completes and is accepted.
-  const uint32_t iss = t.tcb().iss.raw;
-  t.deliver({.seq = kNewIrs + 1, .ack = iss + 1, .flags = kAck});
-  t.expect_nothing();
-  CHECK(t.state() == State::kEstablished);
   auto acc = t.host().accept(t.listener());
   REQUIRE(acc.ok());
-  CHECK(*acc == std::optional<SocketId>(t.sock()));
+  CHECK(*acc == std::optional<SocketId>(fresh_id));
+  CHECK(t.host().connection_count() == 2);  // the listener and the new connection
 }
 
 TEST_CASE("TimeWaitSynPolicy::kReuseIfSeqGreater: a SYN at or below RCV.NXT does not end TIME-WAIT",
@@ -172,7 +179,8 @@ TEST_CASE("TimeWaitSynPolicy::kReuseIfSeqGreater: a SYN at or below RCV.NXT does
   const auto deadline = t.conn().timer(TimerKind::kTimeWait);
   t.deliver({.seq = kIrs + 2 - back, .flags = kSyn});
   t.expect_tx({{.seq = kIss + 2, .ack = kIrs + 2, .flags = kAck}});
-  CHECK(t.sock() == tw);
+  REQUIRE(t.by_tuple() != nullptr);
+  CHECK(t.by_tuple()->id() == tw);  // no new TCB took the 4-tuple
   CHECK(t.state() == State::kTimeWait);
   CHECK(t.conn().timer(TimerKind::kTimeWait) == deadline);
   CHECK(t.host().stats().new_incarnations == 0);

@@ -23,3 +23,6 @@ echo "== build"
 cmake --build --preset "$preset" -j "$jobs"
 echo "== test"
 ctest --preset "$preset" -j "$jobs"
+
+echo "== fuzz smoke (every target, a few seconds each, no corpus changes)"
+bash ci/fuzz.sh --smoke

@@ -603,17 +603,25 @@ bool Connection::check_ack(Instant now, const Segment& seg, Outbox& out) {
       return true;
     case State::kClosing:
       // "if the ACK acknowledges our FIN, then enter the TIME-WAIT state; otherwise,
-      // ignore the segment."
-      if (fin_acked()) enter_time_wait(now, Cause::kRecvAck);
+      // ignore the segment." Ignoring its text and FIN, that is: the ACK may still
+      // have opened the window for data queued ahead of our FIN.
+      if (fin_acked()) {
+        enter_time_wait(now, Cause::kRecvAck);
+      } else {
+        output(now, out);
+      }
       return false;
     case State::kLastAck:
       // "The only thing that can arrive in this state is an acknowledgment of our
       // FIN. If our FIN is now acknowledged, delete the TCB, enter the CLOSED state,
-      // and return."
+      // and return." Until then, data queued before the FIN goes out as the
+      // window allows.
       if (fin_acked()) {
         for (int k = 0; k < kNumTimerKinds; ++k) cancel_timer(static_cast<TimerKind>(k), now);
         close_reason_ = CloseReason::kNormal;
         transition(State::kClosed, Cause::kRecvAck, now);
+      } else {
+        output(now, out);
       }
       return false;
     case State::kSynReceived:
@@ -1020,7 +1028,12 @@ void Connection::on_retransmit_timeout(Instant now, Outbox& out) {
 void Connection::on_persist_timeout(Instant now, Outbox& out) {
   const bool blocked = snd_wnd_ == 0 && snd_una_ == snd_max_ &&
                        (seq_lt(snd_nxt_, data_end()) || (fin_queued_ && seq_leq(snd_nxt_, fin_seq())));
-  if (!blocked) return;
+  if (!blocked) {
+    // The window opened (or everything was acknowledged) since the timer was set:
+    // send what it now allows.
+    output(now, out);
+    return;
+  }
   // Zero-window probe: a segment one below SND.UNA carries nothing new, so the
   // peer must answer it with an ACK that states its current window (the form
   // Linux uses; RFC 9293 3.8.6.1 lets the probe carry no data).

@@ -3,7 +3,11 @@
 // neither checker may report anything on a stack that follows the RFC.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <map>
 #include <random>
+
+#include "absl/strings/str_cat.h"
 
 #include "harness/checked_run.h"
 #include "harness/rng.h"
@@ -287,4 +291,24 @@ TEST_CASE("seqack and stream checkers: clean transfers under random fault mixes"
     expect_clean(s, "transfer", seed, failures);
   }
   CHECK(failures == 0);
+}
+
+TEST_CASE("debug: tally seqack/stream ids over the structured sweep", "[.debug-seqack]") {
+  std::map<std::string, std::pair<int, std::string>> tally;
+  const char* env = std::getenv("SWEEP_N");
+  const uint64_t n = env ? std::strtoull(env, nullptr, 10) : 300;
+  for (uint64_t seed = 1; seed <= n; ++seed) {
+    for (int m = 0; m < 2; ++m) {
+      Scenario s = m == 0 ? random_scenario(seed, Mode::kConnection)
+                          : random_scenario(seed * 7919 + 3, Mode::kEndpoint);
+      AllViolations sink;
+      run_checked(s, CheckedRunOptions{}, &sink);
+      for (const auto& v : sink.all()) {
+        if (v.id.rfind("seqack.", 0) != 0 && v.id.rfind("stream.", 0) != 0) continue;
+        auto& e = tally[v.id];
+        if (e.first++ == 0) e.second = absl::StrCat(m ? "endpoint" : "connection", " seed ", seed, ": ", v.to_string(), "\n", print_scenario_text(s));
+      }
+    }
+  }
+  for (auto& [id, e] : tally) WARN(id << " x" << e.first << "\n" << e.second);
 }

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdint>
-#include <initializer_list>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -443,8 +443,8 @@ absl::Status parse_relative(Line& l, std::span<const BaseName> names, int bare_b
   while (p < l.text().size() && (is_alpha(l.text()[p]) || l.text()[p] == '.')) ++p;
   const std::string_view word = l.slice(l.pos, p);
   if (word == "abs") {
+    if (p >= l.text().size() || !is_space(l.text()[p])) return l.error_at(at, what);
     l.pos = p;
-    if (!is_space(l.peek())) return l.error(what);
     out.base = 0;
     return l.signed_number(what, INT64_MIN, INT64_MAX, out.value);
   }
@@ -700,74 +700,59 @@ class Parser {
     return l.end();
   }
 
-  absl::Status header_value(Line& l, text_internal::HeaderFieldRef& ref) {
-    l.skip_ws();
-    const size_t at = l.pos;
-    uint64_t v = 0;
-    // Enumerated words: one of `names`, mapped to its index.
-    auto pick = [&](std::initializer_list<std::string_view> names, std::string_view what,
-                    int& index) -> absl::Status {
-      const std::string_view t = l.token();
-      index = 0;
-      for (std::string_view n : names) {
-        if (t == n) return absl::OkStatus();
-        ++index;
-      }
-      return l.error_at(at, what);
-    };
-    int i = 0;
+  static absl::Status header_value(Line& l, text_internal::HeaderFieldRef& ref) {
     struct Visitor {
       Line& l;
-      uint64_t& v;
-      int& i;
-      const decltype(pick)& word;
       absl::Status operator()(Mode* m) {
-        SYNFIN_RETURN_IF_ERROR(word({"endpoint", "connection"}, "endpoint or connection", i));
-        *m = i == 0 ? Mode::kEndpoint : Mode::kConnection;
-        return absl::OkStatus();
+        return parse_enum(l, {Mode::kEndpoint, Mode::kConnection}, {"endpoint", "connection"}, *m);
       }
       absl::Status operator()(IpFamily* f) {
-        SYNFIN_RETURN_IF_ERROR(word({"ipv4", "ipv6"}, "ipv4 or ipv6", i));
-        *f = i == 0 ? IpFamily::kV4 : IpFamily::kV6;
-        return absl::OkStatus();
+        return parse_enum(l, {IpFamily::kV4, IpFamily::kV6}, {"ipv4", "ipv6"}, *f);
       }
-      absl::Status operator()(uint64_t* p) {
-        SYNFIN_RETURN_IF_ERROR(l.unsigned_number("a number", UINT64_MAX, v));
-        *p = v;
-        return absl::OkStatus();
+      absl::Status operator()(bool* b) { return parse_enum(l, {true, false}, {"on", "off"}, *b); }
+      absl::Status operator()(TimeWaitSynPolicy* p) {
+        return parse_enum(l, {TimeWaitSynPolicy::kStrict, TimeWaitSynPolicy::kReuseIfSeqGreater},
+                          {"strict", "reuse"}, *p);
       }
-      absl::Status operator()(uint32_t* p) {
-        SYNFIN_RETURN_IF_ERROR(l.unsigned_number("a number", UINT32_MAX, v));
-        *p = static_cast<uint32_t>(v);
-        return absl::OkStatus();
-      }
-      absl::Status operator()(uint16_t* p) {
-        SYNFIN_RETURN_IF_ERROR(l.unsigned_number("a number", UINT16_MAX, v));
-        *p = static_cast<uint16_t>(v);
-        return absl::OkStatus();
-      }
+      absl::Status operator()(uint64_t* p) { return parse_unsigned(l, *p); }
+      absl::Status operator()(uint32_t* p) { return parse_unsigned(l, *p); }
+      absl::Status operator()(uint16_t* p) { return parse_unsigned(l, *p); }
       absl::Status operator()(int* p) {
-        int64_t s = 0;
-        SYNFIN_RETURN_IF_ERROR(l.signed_number("a number", INT_MIN, INT_MAX, s));
-        *p = static_cast<int>(s);
-        return absl::OkStatus();
-      }
-      absl::Status operator()(bool* b) {
-        SYNFIN_RETURN_IF_ERROR(word({"on", "off"}, "on or off", i));
-        *b = i == 0;
+        int64_t v = 0;
+        SYNFIN_RETURN_IF_ERROR(l.signed_number("a number", INT_MIN, INT_MAX, v));
+        *p = static_cast<int>(v);
         return absl::OkStatus();
       }
       absl::Status operator()(Duration* d) { return parse_signed_duration(l, *d); }
-      absl::Status operator()(TimeWaitSynPolicy* p) {
-        SYNFIN_RETURN_IF_ERROR(word({"strict", "reuse"}, "strict or reuse", i));
-        *p = i == 0 ? TimeWaitSynPolicy::kStrict : TimeWaitSynPolicy::kReuseIfSeqGreater;
-        return absl::OkStatus();
-      }
       absl::Status operator()(text_internal::Probability p) {
         return parse_probability(l, *p.value);
       }
     };
-    return std::visit(Visitor{l, v, i, pick}, ref);
+    return std::visit(Visitor{l}, ref);
+  }
+
+  // One of two words, e.g. "on"/"off", mapped to the matching value.
+  template <typename T>
+  static absl::Status parse_enum(Line& l, const T (&values)[2],
+                                 const std::string_view (&names)[2], T& out) {
+    l.skip_ws();
+    const size_t at = l.pos;
+    const std::string_view t = l.token();
+    for (int k = 0; k < 2; ++k) {
+      if (t == names[k]) {
+        out = values[k];
+        return absl::OkStatus();
+      }
+    }
+    return l.error_at(at, absl::StrCat(av(names[0]), " or ", av(names[1])));
+  }
+
+  template <typename T>
+  static absl::Status parse_unsigned(Line& l, T& out) {
+    uint64_t v = 0;
+    SYNFIN_RETURN_IF_ERROR(l.unsigned_number("a number", std::numeric_limits<T>::max(), v));
+    out = static_cast<T>(v);
+    return absl::OkStatus();
   }
 
   // ---------------------------------------------------------- op lines

@@ -56,6 +56,12 @@ struct Config {
 
   TimeWaitSynPolicy time_wait_syn = TimeWaitSynPolicy::kStrict;
 
+  // At most one ACK per interval in reply to zero-length (or SYN) segments that
+  // are out of window, acknowledge unsent data or draw an RFC 5961 challenge ACK
+  // (RFC 5961 7; Linux's tcp_invalid_ratelimit, 500 ms). Without it two
+  // desynchronized ends ACK each other forever. 0 turns the limit off.
+  Duration invalid_ack_interval = Duration::millis(500);
+
   // Listen backlog used when the app passes 0.
   int default_backlog = 16;
 

@@ -467,7 +467,7 @@ bool Connection::check_sequence(Instant now, const Segment& seg, bool& text_allo
   // "If an incoming segment is not acceptable, an acknowledgment should be sent in
   // reply (unless the RST bit is set, if so drop the segment and return):
   // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>"
-  if (!seg.flags.rst()) send_ack(now, out);
+  if (!seg.flags.rst()) send_invalid_reply_ack(now, seg, out);
   return false;
 }
 
@@ -480,7 +480,7 @@ bool Connection::check_rst(Instant now, const Segment& seg, Outbox& out) {
   // match the next expected sequence value, yet is within the current receive
   // window, TCP endpoints MUST send an acknowledgment (challenge ACK)".
   if (cfg_.rfc5961_rst && seg.seq != rcv_nxt_) {
-    send_ack(now, out);
+    send_invalid_reply_ack(now, seg, out);
     return false;
   }
   switch (state_) {
@@ -541,7 +541,7 @@ bool Connection::check_syn(Instant now, const Segment& seg, Outbox& out) {
   // endpoints MUST send a 'challenge ACK' to the remote peer ... After sending the
   // acknowledgment, TCP implementations MUST drop the unacceptable segment".
   if (cfg_.rfc5961_syn) {
-    send_ack(now, out);
+    send_invalid_reply_ack(now, seg, out);
     return false;
   }
   // RFC 793 behaviour: "If the SYN is in the window it is an error, send a reset,
@@ -581,7 +581,7 @@ bool Connection::check_ack(Instant now, const Segment& seg, Outbox& out) {
   // send an ACK, drop the segment, and return." (SND.NXT here is the highest
   // number sent: after a timeout SND.NXT falls back but the ACK may still be good.)
   if (seq_gt(seg.ack, snd_max_)) {
-    send_ack(now, out);
+    send_invalid_reply_ack(now, seg, out);
     return false;
   }
   // RFC 5961 5.2: "the ACK value is considered acceptable only if it is in the
@@ -589,7 +589,7 @@ bool Connection::check_ack(Instant now, const Segment& seg, Outbox& out) {
   // whose ACK value doesn't satisfy the above condition MUST be discarded and an
   // ACK sent back."
   if (cfg_.rfc5961_ack && seq_lt(seg.ack, snd_una_ - SeqLen(max_snd_wnd_))) {
-    send_ack(now, out);
+    send_invalid_reply_ack(now, seg, out);
     return false;
   }
   apply_ack(now, seg);
@@ -835,6 +835,23 @@ void Connection::send_ack(Instant now, Outbox& out) {
   s.ack = rcv_nxt_;
   s.flags = kAck;
   emit(now, std::move(s), out);
+}
+
+void Connection::send_invalid_reply_ack(Instant now, const Segment& seg, Outbox& out) {
+  // The ACKs that answer invalid segments (out of window, acknowledging unsent
+  // data, RFC 5961 challenges) are rate-limited per connection, as RFC 5961 7
+  // recommends for challenge ACKs and Linux does for all of them
+  // (tcp_invalid_ratelimit): two desynchronized ends would otherwise answer each
+  // other's ACKs forever (an "ACK storm"). Segments carrying data or a FIN are
+  // answered every time: they come from a sender that is retransmitting and needs
+  // to hear RCV.NXT, not from an ACK loop.
+  const bool loop_candidate = seg.flags.syn() || (seg.payload.empty() && !seg.flags.fin());
+  if (loop_candidate && cfg_.invalid_ack_interval.us > 0 && last_invalid_ack_ &&
+      now - *last_invalid_ack_ < cfg_.invalid_ack_interval) {
+    return;
+  }
+  if (loop_candidate) last_invalid_ack_ = now;
+  send_ack(now, out);
 }
 
 void Connection::send_syn(Instant now, bool with_ack, Outbox& out) {

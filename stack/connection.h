@@ -125,6 +125,7 @@ class Connection {
   // Output.
   void output(Instant now, Outbox& out);
   void send_ack(Instant now, Outbox& out);
+  void send_invalid_reply_ack(Instant now, const Segment& seg, Outbox& out);
   void send_syn(Instant now, bool with_ack, Outbox& out);
   void send_data_segment(Instant now, SeqNum seq, size_t len, bool fin, Outbox& out);
   void emit(Instant now, Segment&& seg, Outbox& out);
@@ -180,6 +181,7 @@ class Connection {
   bool have_irs_ = false;  // the peer's SYN has been received
   std::optional<SeqNum> iss_floor_;
   bool syn_timed_out_ = false;  // RFC 6298 (5.7)
+  std::optional<Instant> last_invalid_ack_;  // rate limit of ACKs to invalid segments
 
   ByteRing send_buf_;  // unacknowledged and unsent data (SYN and FIN take no bytes)
   SeqNum buf_seq_;     // the sequence number of send_buf_'s first byte

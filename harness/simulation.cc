@@ -336,8 +336,9 @@ void Simulation::app_call(int h, const Op& op) {
       if (!s) break;
       const size_t n = static_cast<size_t>(std::min(op.amount, limits_.max_send_bytes));
       call.requested = n;
-      std::vector<uint8_t>& buf = recv_buf_;
-      buf.resize(n);
+      // The buffer is reused across calls; only the bytes this call sends are written.
+      if (recv_buf_.size() < n) recv_buf_.resize(n);
+      const std::span<uint8_t> buf(recv_buf_.data(), n);
       fill_stream(s->sent, buf);
       auto r = host.send(now_, s->handle, buf);
       if (!r.ok()) {
@@ -353,8 +354,8 @@ void Simulation::app_call(int h, const Op& op) {
       if (!s) break;
       const size_t n = static_cast<size_t>(std::min(op.amount, limits_.max_send_bytes));
       call.requested = n;
-      recv_buf_.resize(n);
-      auto r = host.recv(now_, s->handle, recv_buf_);
+      if (recv_buf_.size() < n) recv_buf_.resize(n);
+      auto r = host.recv(now_, s->handle, std::span<uint8_t>(recv_buf_.data(), n));
       if (!r.ok()) {
         fail(r.status());
         break;

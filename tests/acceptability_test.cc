@@ -107,8 +107,9 @@ TEST_CASE("acceptability, case 4: SEG.LEN > 0, RCV.WND > 0 -> first or last octe
 // ---------------------------------------------------------------------------
 // Through a live connection.
 
-TEST_CASE("3.10.7.4: an unacceptable segment earns <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and is dropped",
-          "[rfc9293][acceptability][established]") {
+TEST_CASE(
+    "3.10.7.4: an unacceptable segment earns <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and is dropped",
+    "[rfc9293][acceptability][established]") {
   // "If an incoming segment is not acceptable, an acknowledgment should be sent in
   // reply (unless the RST bit is set, if so drop the segment and return):
   // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. After sending the acknowledgment, drop the
@@ -145,8 +146,9 @@ TEST_CASE("3.10.7.4: an unacceptable RST is dropped without a reply",
   CHECK(t.state() == State::kEstablished);
 }
 
-TEST_CASE("3.10.7.4: an old duplicate of data already received is acknowledged, not delivered twice",
-          "[rfc9293][acceptability][data]") {
+TEST_CASE(
+    "3.10.7.4: an old duplicate of data already received is acknowledged, not delivered twice",
+    "[rfc9293][acceptability][data]") {
   RfcEndpoint t;
   t.established(Open::kActive);
   t.deliver({.seq = kIrs + 1, .ack = kIss + 1, .flags = kAck | kPsh, .payload = pattern(0, 100)});

@@ -39,14 +39,13 @@ TEST_CASE("3.10.2/3.10.7.4: data flows in order both ways, each octet acknowledg
   CHECK(t.tcb().snd_nxt == SeqNum(kIss + 301));
   CHECK(t.tcb().snd_una == SeqNum(kIss + 1));
   // The peer's data carries the ACK of ours.
-  t.deliver({.seq = kIrs + 1, .ack = kIss + 301, .flags = kAck | kPsh,
-             .payload = pattern(1000, 200)});
+  t.deliver(
+      {.seq = kIrs + 1, .ack = kIss + 301, .flags = kAck | kPsh, .payload = pattern(1000, 200)});
   t.expect_tx({{.seq = kIss + 301, .ack = kIrs + 201, .flags = kAck}});
   CHECK(t.tcb().snd_una == SeqNum(kIss + 301));
   CHECK(t.tcb().send_queued == 0);
   CHECK_FALSE(t.conn().timer(TimerKind::kRetransmit).has_value());
-  t.deliver({.seq = kIrs + 201, .ack = kIss + 301, .flags = kAck,
-             .payload = pattern(1200, 100)});
+  t.deliver({.seq = kIrs + 201, .ack = kIss + 301, .flags = kAck, .payload = pattern(1200, 100)});
   t.expect_tx({{.seq = kIss + 301, .ack = kIrs + 301, .flags = kAck}});
   CHECK(read_all(t) == pattern(1000, 300));
 }
@@ -63,6 +62,48 @@ TEST_CASE("3.10.2: data sent in SYN-SENT waits for ESTABLISHED", "[data][syn-sen
   // "Data or controls that were queued for transmission MAY be included."
   t.expect_tx({{.seq = kIss + 1, .ack = kIrs + 1, .flags = kAck | kPsh, .len = 100}});
   CHECK(t.state() == State::kEstablished);
+}
+
+TEST_CASE("3.10.7.3: text on the SYN,ACK is processed once ESTABLISHED", "[data][syn-sent]") {
+  // "If there are other controls or text in the segment, then continue processing
+  // at the sixth step below where the URG bit is checked; otherwise, return."
+  RfcEndpoint t;
+  t.syn_sent();
+  t.deliver(
+      {.seq = kIrs, .ack = kIss + 1, .flags = kSyn | kAck, .payload = pattern(0, 10), .mss = 1460});
+  // SYN (1) + 10 octets: RCV.NXT = IRS + 11.
+  t.expect_tx({{.seq = kIss + 1, .ack = kIrs + 11, .flags = kAck}});
+  CHECK(t.state() == State::kEstablished);
+  CHECK(read_all(t) == pattern(0, 10));
+}
+
+TEST_CASE("3.10.7.3: a FIN on the SYN,ACK (drop_syn_fin off) takes ESTABLISHED on to CLOSE-WAIT",
+          "[data][syn-sent]") {
+  Config cfg;
+  cfg.drop_syn_fin = false;
+  RfcEndpoint t(cfg);
+  t.syn_sent();
+  t.deliver({.seq = kIrs,
+             .ack = kIss + 1,
+             .flags = kSyn | kAck | kFin,
+             .payload = pattern(0, 10),
+             .mss = 1460});
+  // SYN (1) + 10 octets + FIN (1): RCV.NXT = IRS + 12.
+  t.expect_tx({{.seq = kIss + 1, .ack = kIrs + 12, .flags = kAck}});
+  CHECK(t.state() == State::kCloseWait);
+  CHECK(names(t.recorder.path(t.sock())) ==
+        names({State::kClosed, State::kSynSent, State::kEstablished, State::kCloseWait}));
+  CHECK(read_all(t) == pattern(0, 10));
+}
+
+TEST_CASE("Config::drop_syn_fin: a SYN,ACK that also carries FIN is dropped in SYN-SENT",
+          "[syn-sent]") {
+  RfcEndpoint t;
+  REQUIRE(t.config().drop_syn_fin);
+  t.syn_sent();
+  t.deliver({.seq = kIrs, .ack = kIss + 1, .flags = kSyn | kAck | kFin, .mss = 1460});
+  t.expect_nothing();
+  CHECK(t.state() == State::kSynSent);
 }
 
 TEST_CASE("3.8.6: no more than the peer's window is outstanding; a window update lets the rest go",
@@ -96,14 +137,17 @@ TEST_CASE("3.10.7.4: a reordered older segment (SEG.SEQ < SND.WL1) does not chan
   RfcEndpoint t;
   t.established(Open::kActive);
   // The peer's second segment overtakes its first; it offers a window of 5000.
-  t.deliver({.seq = kIrs + 101, .ack = kIss + 1, .flags = kAck, .window = 5000,
+  t.deliver({.seq = kIrs + 101,
+             .ack = kIss + 1,
+             .flags = kAck,
+             .window = 5000,
              .payload = pattern(100, 100)});
   t.expect_tx({{.seq = kIss + 1, .ack = kIrs + 1, .flags = kAck}});
   CHECK(t.tcb().snd_wnd == 5000);
   CHECK(t.tcb().snd_wl1 == SeqNum(kIrs + 101));
   // The first, sent earlier with a zero window, arrives late.
-  t.deliver({.seq = kIrs + 1, .ack = kIss + 1, .flags = kAck, .window = 0,
-             .payload = pattern(0, 100)});
+  t.deliver(
+      {.seq = kIrs + 1, .ack = kIss + 1, .flags = kAck, .window = 0, .payload = pattern(0, 100)});
   (void)t.take_tx();
   CHECK(t.tcb().snd_wnd == 5000);
   CHECK(t.tcb().snd_wl1 == SeqNum(kIrs + 101));
@@ -192,8 +236,8 @@ TEST_CASE("3.10.7.4: the peer's FIN after its data: data first, then end of stre
           "[data][close]") {
   RfcEndpoint t;
   t.established(Open::kActive);
-  t.deliver({.seq = kIrs + 1, .ack = kIss + 1, .flags = kAck | kPsh | kFin,
-             .payload = pattern(0, 50)});
+  t.deliver(
+      {.seq = kIrs + 1, .ack = kIss + 1, .flags = kAck | kPsh | kFin, .payload = pattern(0, 50)});
   t.expect_tx({{.seq = kIss + 1, .ack = kIrs + 52, .flags = kAck}});
   CHECK(t.state() == State::kCloseWait);
   auto st = t.host().status(t.sock());
@@ -206,7 +250,7 @@ TEST_CASE("3.10.7.4: the peer's FIN after its data: data first, then end of stre
   CHECK(t.recorder.events_of(t.sock()).back() == UserEvent::kEndOfStream);
 }
 
-TEST_CASE("our FIN rides on the last data segment and takes the number after it",
+TEST_CASE("CLOSE after SENDs: the FIN takes the sequence number after the last octet",
           "[data][close]") {
   RfcEndpoint t;
   t.established(Open::kActive);
@@ -218,6 +262,23 @@ TEST_CASE("our FIN rides on the last data segment and takes the number after it"
   CHECK(t.state() == State::kFinWait2);
   // SEND after CLOSE: "error: connection closing".
   CHECK_FALSE(t.host().send(t.now(), t.sock(), pattern(0, 1)).ok());
+}
+
+TEST_CASE("a FIN queued behind data rides on the last data segment", "[data][close][window]") {
+  // The peer's window holds 100 of 150 octets; CLOSE comes while 50 wait. When the
+  // window opens, the last 50 octets and the FIN leave together: <SEQ=ISS+101>,
+  // 50 octets, FIN, which takes ISS+151.
+  RfcEndpoint t;
+  t.established_with(/*peer_window=*/100);
+  REQUIRE(t.host().send(t.now(), t.sock(), pattern(0, 150)).ok());
+  t.expect_tx({{.seq = kIss + 1, .flags = kAck, .len = 100}});
+  REQUIRE(t.host().shutdown(t.now(), t.sock()).ok());
+  t.expect_nothing();
+  CHECK(t.state() == State::kFinWait1);
+  t.deliver({.seq = kIrs + 1, .ack = kIss + 101, .flags = kAck, .window = 1000});
+  t.expect_tx({{.seq = kIss + 101, .ack = kIrs + 1, .flags = kAck | kPsh | kFin, .len = 50}});
+  t.deliver({.seq = kIrs + 1, .ack = kIss + 152, .flags = kAck, .window = 1000});
+  CHECK(t.state() == State::kFinWait2);
 }
 
 TEST_CASE("RFC 2525 2.17: closing with unread data resets the connection <SEQ=SND.NXT><CTL=RST>",

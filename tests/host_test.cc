@@ -90,25 +90,36 @@ TEST_CASE("connect to a 4-tuple still in TIME-WAIT fails with AlreadyExists unti
   CHECK(absl::IsAlreadyExists(again.status()));
   t.expect_nothing();
   // Another remote port is a different 4-tuple.
-  CHECK(t.host().connect(t.now(), EndpointFixture::peer_address(), kRemotePort + 1, kLocalPort).ok());
+  CHECK(
+      t.host().connect(t.now(), EndpointFixture::peer_address(), kRemotePort + 1, kLocalPort).ok());
   (void)t.take_tx();
   // Once TIME-WAIT has ended the tuple is free.
   t.advance(t.config().msl * 2);
   CHECK(t.host().connect(t.now(), EndpointFixture::peer_address(), kRemotePort, kLocalPort).ok());
 }
 
-TEST_CASE("the ephemeral port picker skips a 4-tuple in TIME-WAIT", "[host][ports][time-wait]") {
-  ScriptedIsn isn({1000});
-  const IpAddr server = IpAddr::v4(10, 0, 0, 2);
-  Host h(Host::Options{IpAddr::v4(10, 0, 0, 1), Config{}, 3}, isn);
-  auto s1 = h.connect(Instant{}, server, 80);
-  REQUIRE(s1.ok());
-  const uint16_t p1 = h.connection(*s1)->tuple().local_port;
-  REQUIRE(h.abort(Instant{}, *s1).ok());
-  // The picker moves on in any case; it never hands out a tuple in use.
-  auto s2 = h.connect(Instant{}, server, 80);
-  REQUIRE(s2.ok());
-  CHECK(h.connection(*s2)->tuple().local_port != p1);
+TEST_CASE("closing a listener resets the children nobody accepted, <SEQ=SND.NXT><CTL=RST>",
+          "[host][backlog][rst]") {
+  RfcEndpoint t;
+  t.listen();
+  // One child established but not accepted, one still in SYN-RECEIVED.
+  t.deliver_from(41001, {.seq = 100, .flags = kSyn});
+  t.deliver_from(41001, {.seq = 101, .ack = kIss + 1, .flags = kAck});
+  t.deliver_from(41002, {.seq = 200, .flags = kSyn});
+  (void)t.take_tx();
+  REQUIRE(t.host().connection_count() == 3);
+  REQUIRE(t.host().close(t.now(), t.listener()).ok());
+  std::vector<Segment> tx = t.take_tx();
+  REQUIRE(tx.size() == 2);
+  for (const Segment& s : tx) {
+    INFO(describe(s));
+    CHECK(matches(s, {.seq = kIss + 1, .flags = kRst}));
+  }
+  CHECK(t.host().connection_count() == 0);
+  CHECK(t.host().armed_timer_count() == 0);
+  // The port is closed now: 3.10.7.1.
+  t.deliver_from(41003, {.seq = 300, .flags = kSyn});
+  t.expect_tx({{.seq = 0, .ack = 301, .flags = kRst | kAck}});
 }
 
 // ---------------------------------------------------------------------------
@@ -202,7 +213,8 @@ TEST_CASE("RFC 6528: M advances by one every 4 microseconds", "[host][isn][rfc65
   CHECK(g.isn(t, base + Duration::micros(4 * (int64_t{1} << 32))) == isn0);
 }
 
-TEST_CASE("RFC 6528 through the Host: the SYN carries M + F for its 4-tuple", "[host][isn][rfc6528]") {
+TEST_CASE("RFC 6528 through the Host: the SYN carries M + F for its 4-tuple",
+          "[host][isn][rfc6528]") {
   Rfc6528IsnGenerator gen(kKey);
   Rfc6528IsnGenerator oracle(kKey);
   Host h(Host::Options{IpAddr::v4(10, 0, 0, 1), Config{}, 1}, gen);

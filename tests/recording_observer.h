@@ -72,8 +72,8 @@ class RecordingObserver : public Observer {
     transitions_.push_back({id, {from, to, cause}, now});
     auto it = state_.find(id);
     if (it == state_.end()) {
-      errors_.push_back(absl::StrCat("conn ", id, ": transition before creation: ",
-                                     describe(Edge{from, to, cause})));
+      errors_.push_back(absl::StrCat(
+          "conn ", id, ": transition before creation: ", describe(Edge{from, to, cause})));
     } else if (it->second != from) {
       errors_.push_back(absl::StrCat("conn ", id, ": was ", to_string(it->second),
                                      " but transition says ", describe(Edge{from, to, cause})));
@@ -131,7 +131,8 @@ class RecordingObserver : public Observer {
   std::string transcript() const {
     std::string out;
     for (const Transition& t : transitions_) {
-      absl::StrAppend(&out, "\n  conn ", t.id, " at ", format_instant(t.at), ": ", describe(t.edge));
+      absl::StrAppend(&out, "\n  conn ", t.id, " at ", format_instant(t.at), ": ",
+                      describe(t.edge));
     }
     return out;
   }
@@ -146,4 +147,3 @@ class RecordingObserver : public Observer {
 };
 
 }  // namespace synfin::testing
-

@@ -27,9 +27,8 @@ struct ResetRow {
 };
 
 std::string describe_row(const ResetRow& r) {
-  return std::string(r.what) + " (" + flags_to_string(r.flags) + " seq " +
-         std::to_string(r.seq) + " ack " + std::to_string(r.ack) + " len " +
-         std::to_string(r.payload) + ")";
+  return std::string(r.what) + " (" + flags_to_string(r.flags) + " seq " + std::to_string(r.seq) +
+         " ack " + std::to_string(r.ack) + " len " + std::to_string(r.payload) + ")";
 }
 
 // 3.10.7.1 CLOSED ("TCB does not exist"): "An incoming segment containing a RST is
@@ -84,8 +83,8 @@ TEST_CASE("3.10.7.1: a segment to a port with no listener and no connection is a
   const ResetRow row = GENERATE(from_range(kNoTcbTable));
   INFO(describe_row(row));
   RfcEndpoint t;  // nothing listens on kLocalPort, and there is no connection
-  t.deliver({.seq = row.seq, .ack = row.ack, .flags = row.flags,
-             .payload = pattern(0, row.payload)});
+  t.deliver(
+      {.seq = row.seq, .ack = row.ack, .flags = row.flags, .payload = pattern(0, row.payload)});
   if (row.reply) {
     std::vector<Segment> out = t.take_tx();
     REQUIRE(out.size() == 1);

@@ -64,9 +64,8 @@ const char* to_string(Reaction r) {
 
 // The synchronized states where data may still flow one way or the other. TIME-WAIT
 // has its own rules (RFC 1337) and its own tests.
-const std::vector<State> kSynchronized = {State::kEstablished, State::kFinWait1,
-                                          State::kFinWait2,    State::kCloseWait,
-                                          State::kClosing,     State::kLastAck};
+const std::vector<State> kSynchronized = {State::kEstablished, State::kFinWait1, State::kFinWait2,
+                                          State::kCloseWait,   State::kClosing,  State::kLastAck};
 
 struct Case {
   State state;
@@ -89,15 +88,11 @@ void check_reaction(const Case& c, Flags flags, Reaction want) {
   const uint32_t seq = seq_at(c.pos, before.rcv_nxt.raw, before.rcv_wnd);
   t.deliver({.seq = seq, .flags = flags});
   switch (want) {
-    case Reaction::kDrop:
-      t.expect_nothing();
-      break;
+    case Reaction::kDrop: t.expect_nothing(); break;
     case Reaction::kAck:
       t.expect_tx({{.seq = before.snd_nxt.raw, .ack = before.rcv_nxt.raw, .flags = kAck}});
       break;
-    case Reaction::kReset:
-      t.expect_nothing();
-      break;
+    case Reaction::kReset: t.expect_nothing(); break;
     case Reaction::kResetWithRst:
       t.expect_tx({{.seq = 0, .ack = seq + 1, .flags = kRst | kAck}});
       break;
@@ -214,8 +209,9 @@ TEST_CASE("RFC 5961 4.2: a SYN in ESTABLISHED gets a challenge ACK and changes n
   t.expect_tx({{.seq = kIss + 1, .ack = kIrs + 6, .flags = kAck}});
 }
 
-TEST_CASE("RFC 5961 off: an in-window SYN in ESTABLISHED is answered by RST and the connection closed",
-          "[rfc5961][syn][established]") {
+TEST_CASE(
+    "RFC 5961 off: an in-window SYN in ESTABLISHED is answered by RST and the connection closed",
+    "[rfc5961][syn][established]") {
   Config cfg;
   cfg.rfc5961_syn = false;
   RfcEndpoint t(cfg);
@@ -230,8 +226,9 @@ TEST_CASE("RFC 5961 off: an in-window SYN in ESTABLISHED is answered by RST and 
 // ---------------------------------------------------------------------------
 // ACK range (RFC 5961 5.2; RFC 9293 3.10.7.4 fifth check).
 
-TEST_CASE("RFC 5961 5.2: ACK acceptable only in [SND.UNA - MAX.SND.WND, SND.NXT]; else ACK and drop",
-          "[rfc5961][ack][matrix]") {
+TEST_CASE(
+    "RFC 5961 5.2: ACK acceptable only in [SND.UNA - MAX.SND.WND, SND.NXT]; else ACK and drop",
+    "[rfc5961][ack][matrix]") {
   // RFC 5961 5.2: "the ACK value is considered acceptable only if it is in the
   // range of ((SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT). All incoming segments
   // whose ACK value doesn't satisfy the above condition MUST be discarded and an

@@ -64,12 +64,14 @@ class RfcEndpoint : public RecorderHolder, public EndpointFixture {
 
   // Active open against a peer that announces `peer_window` and `peer_mss` in its
   // SYN,ACK, which arrives `rtt` after our SYN left.
-  void established_with(uint16_t peer_window, uint16_t peer_mss = 1460,
-                        Duration rtt = Duration{}) {
+  void established_with(uint16_t peer_window, uint16_t peer_mss = 1460, Duration rtt = Duration{}) {
     syn_sent();
     if (rtt.us > 0) advance(rtt);
     expect_nothing();
-    deliver({.seq = kIrs, .ack = kIss + 1, .flags = kSyn | kAck, .window = peer_window,
+    deliver({.seq = kIrs,
+             .ack = kIss + 1,
+             .flags = kSyn | kAck,
+             .window = peer_window,
              .mss = peer_mss});
     expect_tx({{.seq = kIss + 1, .ack = kIrs + 1, .flags = kAck}});
     REQUIRE(state() == State::kEstablished);
@@ -136,9 +138,7 @@ class RfcEndpoint : public RecorderHolder, public EndpointFixture {
   // test (the listener itself for LISTEN; a simultaneous open for SYN-RECEIVED).
   void reach(State s) {
     switch (s) {
-      case State::kClosed:
-        FAIL("CLOSED has no TCB to reach");
-        return;
+      case State::kClosed: FAIL("CLOSED has no TCB to reach"); return;
       case State::kListen:
         listen();
         set_socket(listener());

@@ -103,9 +103,8 @@ EdgeSet send_on_listener() {
   t.deliver({.seq = kIrs, .ack = kIss + 1, .flags = kSyn | kAck, .mss = 1460});
   t.expect_tx({{.seq = kIss + 1, .ack = kIrs + 1, .flags = kAck}});
   CHECK(t.state() == State::kEstablished);
-  CHECK(names(t.recorder.path(t.listener())) == names({State::kClosed, State::kListen,
-                                                            State::kSynSent,
-                                                            State::kEstablished}));
+  CHECK(names(t.recorder.path(t.listener())) ==
+        names({State::kClosed, State::kListen, State::kSynSent, State::kEstablished}));
   return edges_of(t);
 }
 
@@ -131,9 +130,8 @@ EdgeSet simultaneous_open() {
   t.deliver({.seq = kIrs + 1, .ack = kIss + 1, .flags = kAck});
   t.expect_nothing();
   CHECK(t.state() == State::kEstablished);
-  CHECK(names(t.recorder.path(t.sock())) == names({State::kClosed, State::kSynSent,
-                                                        State::kSynReceived,
-                                                        State::kEstablished}));
+  CHECK(names(t.recorder.path(t.sock())) ==
+        names({State::kClosed, State::kSynSent, State::kSynReceived, State::kEstablished}));
   return edges_of(t);
 }
 
@@ -209,8 +207,8 @@ EdgeSet close_in_syn_received() {
   t.expect_nothing();
   CHECK(t.state() == State::kFinWait2);
   CHECK(names(t.recorder.path(t.sock())) ==
-        names({State::kClosed, State::kSynSent, State::kSynReceived,
-                           State::kFinWait1, State::kFinWait2}));
+        names({State::kClosed, State::kSynSent, State::kSynReceived, State::kFinWait1,
+               State::kFinWait2}));
   return edges_of(t);
 }
 
@@ -280,9 +278,8 @@ EdgeSet active_close() {
   CHECK(t.tcb_freed());
   CHECK(t.final_reason() == CloseReason::kNormal);
   CHECK(names(t.recorder.path(t.sock())) ==
-        names({State::kClosed, State::kSynSent, State::kEstablished,
-                           State::kFinWait1, State::kFinWait2, State::kTimeWait,
-                           State::kClosed}));
+        names({State::kClosed, State::kSynSent, State::kEstablished, State::kFinWait1,
+               State::kFinWait2, State::kTimeWait, State::kClosed}));
   return edges_of(t);
 }
 
@@ -296,8 +293,8 @@ EdgeSet passive_close() {
   CHECK(t.tcb_freed());
   CHECK(t.final_reason() == CloseReason::kNormal);
   CHECK(names(t.recorder.path(t.sock())) ==
-        names({State::kListen, State::kSynReceived, State::kEstablished,
-                           State::kCloseWait, State::kLastAck, State::kClosed}));
+        names({State::kListen, State::kSynReceived, State::kEstablished, State::kCloseWait,
+               State::kLastAck, State::kClosed}));
   return edges_of(t);
 }
 
@@ -311,8 +308,8 @@ EdgeSet simultaneous_close() {
   CHECK(t.state() == State::kTimeWait);
   CHECK(t.conn().timer(TimerKind::kTimeWait) == t.now() + t.config().msl * 2);
   CHECK(names(t.recorder.path(t.sock())) ==
-        names({State::kClosed, State::kSynSent, State::kEstablished,
-                           State::kFinWait1, State::kClosing, State::kTimeWait}));
+        names({State::kClosed, State::kSynSent, State::kEstablished, State::kFinWait1,
+               State::kClosing, State::kTimeWait}));
   return edges_of(t);
 }
 
@@ -327,8 +324,8 @@ EdgeSet fin_and_ack_together() {
   t.expect_tx({{.seq = kIss + 2, .ack = kIrs + 2, .flags = kAck}});
   CHECK(t.state() == State::kTimeWait);
   CHECK(names(t.recorder.path(t.sock())) ==
-        names({State::kClosed, State::kSynSent, State::kEstablished,
-                           State::kFinWait1, State::kTimeWait}));
+        names({State::kClosed, State::kSynSent, State::kEstablished, State::kFinWait1,
+               State::kTimeWait}));
   CHECK_FALSE(t.recorder.saw(State::kFinWait1, State::kFinWait2, Cause::kRecvAck));
   CHECK_FALSE(t.conn().timer(TimerKind::kRetransmit).has_value());
   CHECK(t.conn().timer(TimerKind::kTimeWait) == t.now() + t.config().msl * 2);
@@ -343,7 +340,7 @@ struct AbortRow {
   State state;
   size_t send_first;  // bytes the app sends before aborting
   bool sends_rst;
-  uint32_t rst_seq;   // SND.NXT
+  uint32_t rst_seq;  // SND.NXT
 };
 
 // 3.10.5: SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2, CLOSE-WAIT: "Send a
@@ -516,8 +513,9 @@ TEST_CASE("3.10.2: SEND on a LISTEN TCB with the foreign socket given -> SYN-SEN
   CHECK(has(e, State::kListen, State::kSynSent, Cause::kUserSend));
 }
 
-TEST_CASE("3.10.7.3: simultaneous open, SYN-SENT rcv SYN -> SYN-RECEIVED with <SEQ=ISS><ACK=RCV.NXT>",
-          "[rfc9293][state-diagram][handshake]") {
+TEST_CASE(
+    "3.10.7.3: simultaneous open, SYN-SENT rcv SYN -> SYN-RECEIVED with <SEQ=ISS><ACK=RCV.NXT>",
+    "[rfc9293][state-diagram][handshake]") {
   const EdgeSet e = simultaneous_open();
   CHECK(has(e, State::kSynSent, State::kSynReceived, Cause::kRecvSyn));
   CHECK(has(e, State::kSynReceived, State::kEstablished, Cause::kRecvAck));
@@ -559,8 +557,7 @@ TEST_CASE("3.10.4: CLOSE in SYN-RECEIVED with nothing queued forms a FIN and sen
 
 TEST_CASE("3.10.7.4: RST in SYN-RECEIVED from a passive OPEN returns it to LISTEN",
           "[rfc9293][state-diagram][rst]") {
-  CHECK(has(reset_in_passive_syn_received(), State::kSynReceived, State::kListen,
-            Cause::kRecvRst));
+  CHECK(has(reset_in_passive_syn_received(), State::kSynReceived, State::kListen, Cause::kRecvRst));
 }
 
 TEST_CASE("3.10.7.4: in-window SYN in SYN-RECEIVED from a passive OPEN returns it to LISTEN",
@@ -571,8 +568,7 @@ TEST_CASE("3.10.7.4: in-window SYN in SYN-RECEIVED from a passive OPEN returns i
 
 TEST_CASE("3.10.7.4: RST in SYN-RECEIVED from an active OPEN -> CLOSED, 'connection refused'",
           "[rfc9293][state-diagram][rst]") {
-  CHECK(has(reset_in_active_syn_received(), State::kSynReceived, State::kClosed,
-            Cause::kRecvRst));
+  CHECK(has(reset_in_active_syn_received(), State::kSynReceived, State::kClosed, Cause::kRecvRst));
 }
 
 TEST_CASE("active close: FIN-WAIT-1, FIN-WAIT-2, TIME-WAIT, then CLOSED after 2 MSL",
@@ -606,8 +602,9 @@ TEST_CASE("3.10.7.4: FIN-WAIT-1 rcv FIN with the ACK of our FIN -> TIME-WAIT, no
   CHECK_FALSE(has(e, State::kFinWait1, State::kFinWait2, Cause::kRecvAck));
 }
 
-TEST_CASE("3.10.5: ABORT -> CLOSED; <SEQ=SND.NXT><CTL=RST> only from SYN-RECEIVED through CLOSE-WAIT",
-          "[rfc9293][state-diagram][abort]") {
+TEST_CASE(
+    "3.10.5: ABORT -> CLOSED; <SEQ=SND.NXT><CTL=RST> only from SYN-RECEIVED through CLOSE-WAIT",
+    "[rfc9293][state-diagram][abort]") {
   const AbortRow row = GENERATE(from_range(kAbortTable));
   CHECK(has(abort_from(row), row.state, State::kClosed, Cause::kUserAbort));
 }
@@ -639,14 +636,12 @@ TEST_CASE("3.10.7.4: RST in CLOSING, LAST-ACK or TIME-WAIT just deletes the TCB,
 
 TEST_CASE("RFC 1122 4.2.2.13: SYN above RCV.NXT ends TIME-WAIT for a new incarnation",
           "[rfc9293][state-diagram][time-wait]") {
-  CHECK(has(time_wait_new_incarnation(), State::kTimeWait, State::kClosed,
-            Cause::kNewIncarnation));
+  CHECK(has(time_wait_new_incarnation(), State::kTimeWait, State::kClosed, Cause::kNewIncarnation));
 }
 
 TEST_CASE("RFC 793 (RFC 5961 off): in-window SYN in ESTABLISHED -> RST and CLOSED",
           "[rfc9293][state-diagram][syn]") {
-  CHECK(has(syn_in_window_resets(), State::kEstablished, State::kClosed,
-            Cause::kRecvSynInWindow));
+  CHECK(has(syn_in_window_resets(), State::kEstablished, State::kClosed, Cause::kRecvSynInWindow));
 }
 
 TEST_CASE("RFC 1122 4.2.3.5: data unacknowledged after data_retries -> CLOSED, 'timed out'",
@@ -688,7 +683,8 @@ TEST_CASE("the scenarios above together take every edge of Figure 5 and section 
       {State::kLastAck, State::kClosed, Cause::kRecvAck},
       {State::kTimeWait, State::kClosed, Cause::kTimeWaitExpired},
   };
-  for (const AbortRow& r : kAbortTable) diagram.push_back({r.state, State::kClosed, Cause::kUserAbort});
+  for (const AbortRow& r : kAbortTable)
+    diagram.push_back({r.state, State::kClosed, Cause::kUserAbort});
   for (const RstRow& r : kRstTable) diagram.push_back({r.state, State::kClosed, Cause::kRecvRst});
   // Beyond Figure 5, each for a documented reason.
   diagram.push_back({State::kTimeWait, State::kClosed, Cause::kNewIncarnation});

@@ -36,8 +36,9 @@ TEST_CASE("3.10.8: the time-wait timeout is exactly 2*MSL (MSL = 5 s)", "[time-w
   CHECK(t.host().armed_timer_count() == 0);
 }
 
-TEST_CASE("3.10.7.4: a retransmitted FIN in TIME-WAIT is acknowledged and restarts the 2 MSL timeout",
-          "[time-wait][timers]") {
+TEST_CASE(
+    "3.10.7.4: a retransmitted FIN in TIME-WAIT is acknowledged and restarts the 2 MSL timeout",
+    "[time-wait][timers]") {
   // "The only thing that can arrive in this state is a retransmission of the
   // remote FIN. Acknowledge it, and restart the 2 MSL timeout."
   RfcEndpoint t(with_msl(Duration::seconds(5)));
@@ -90,8 +91,9 @@ TEST_CASE("RFC 1337 off: a RST with SEG.SEQ = RCV.NXT closes TIME-WAIT at once",
   CHECK(t.recorder.saw(State::kTimeWait, State::kClosed, Cause::kRecvRst));
 }
 
-TEST_CASE("RFC 1337 off, RFC 5961 on: an in-window RST != RCV.NXT in TIME-WAIT gets a challenge ACK",
-          "[time-wait][rfc1337][rfc5961][rst]") {
+TEST_CASE(
+    "RFC 1337 off, RFC 5961 on: an in-window RST != RCV.NXT in TIME-WAIT gets a challenge ACK",
+    "[time-wait][rfc1337][rfc5961][rst]") {
   Config cfg;
   cfg.rfc1337 = false;
   RfcEndpoint t(cfg);
@@ -104,8 +106,9 @@ TEST_CASE("RFC 1337 off, RFC 5961 on: an in-window RST != RCV.NXT in TIME-WAIT g
 // ---------------------------------------------------------------------------
 // A new SYN for the 4-tuple.
 
-TEST_CASE("TimeWaitSynPolicy::kStrict: a SYN in TIME-WAIT earns an ACK and the tuple stays in TIME-WAIT",
-          "[time-wait][syn]") {
+TEST_CASE(
+    "TimeWaitSynPolicy::kStrict: a SYN in TIME-WAIT earns an ACK and the tuple stays in TIME-WAIT",
+    "[time-wait][syn]") {
   // RFC 9293 3.10.7.4 fourth (RFC 5961 4.2): "If the SYN bit is set, irrespective
   // of the sequence number, TCP endpoints MUST send a 'challenge ACK'". The host
   // listens on the port, yet the SYN does not reach the listener.
@@ -186,8 +189,9 @@ TEST_CASE("TimeWaitSynPolicy::kReuseIfSeqGreater: a SYN at or below RCV.NXT does
   CHECK(t.host().stats().new_incarnations == 0);
 }
 
-TEST_CASE("TimeWaitSynPolicy::kReuseIfSeqGreater: without a listener the SYN cannot reopen anything",
-          "[time-wait][syn]") {
+TEST_CASE(
+    "TimeWaitSynPolicy::kReuseIfSeqGreater: without a listener the SYN cannot reopen anything",
+    "[time-wait][syn]") {
   Config cfg;
   cfg.time_wait_syn = TimeWaitSynPolicy::kReuseIfSeqGreater;
   RfcEndpoint t(cfg);
@@ -198,8 +202,10 @@ TEST_CASE("TimeWaitSynPolicy::kReuseIfSeqGreater: without a listener the SYN can
   CHECK(t.host().stats().new_incarnations == 0);
 }
 
-TEST_CASE("RFC 1122 4.2.2.13 (1): a new incarnation from TIME-WAIT gets an ISS above the old sequence space",
-          "[time-wait][syn][!mayfail][bug]") {
+TEST_CASE(
+    "RFC 1122 4.2.2.13 (1): a new incarnation from TIME-WAIT gets an ISS above the old sequence "
+    "space",
+    "[time-wait][syn][!mayfail][bug]") {
   // A host MAY reopen from TIME-WAIT "if it: (1) assigns its initial sequence
   // number for the new connection to be larger than the largest sequence number
   // it used on the previous connection incarnation". The ISN generator here hands
@@ -233,9 +239,8 @@ TEST_CASE("RFC 1122 4.2.2.13 (2): if the reopening SYN was an old duplicate, TIM
   REQUIRE(out[0].flags == (kSyn | kAck));
   // <SEQ=SEG.ACK><CTL=RST>, as the peer's 3.10.7.1 rule forms it.
   t.deliver({.seq = out[0].ack.raw, .flags = kRst});
-  const Connection* c = t.host().find(FourTuple{EndpointFixture::host_address(),
-                                                EndpointFixture::peer_address(), kLocalPort,
-                                                kRemotePort});
+  const Connection* c = t.host().find(FourTuple{
+      EndpointFixture::host_address(), EndpointFixture::peer_address(), kLocalPort, kRemotePort});
   REQUIRE(c != nullptr);
   CHECK(c->state() == State::kTimeWait);
 }

@@ -20,8 +20,9 @@ Instant at_ms(int64_t ms) { return Instant::from_millis(ms); }
 // ---------------------------------------------------------------------------
 // The SYN.
 
-TEST_CASE("RFC 6298 (5.5): the SYN is retransmitted at 1 s, 3 s, 7 s ... and given up after syn_retries",
-          "[timers][rfc6298][syn]") {
+TEST_CASE(
+    "RFC 6298 (5.5): the SYN is retransmitted at 1 s, 3 s, 7 s ... and given up after syn_retries",
+    "[timers][rfc6298][syn]") {
   // (2.1) initial RTO 1 s; (5.5) "The host MUST set RTO <- RTO * 2"; (5.6) the
   // timer restarts at each retransmission. So the SYN leaves at 0, 1, 3, 7 s and,
   // with syn_retries = 3, the connection is given up when the next RTO (8 s)
@@ -180,9 +181,10 @@ TEST_CASE("RFC 6298 (3) Karn: no RTT sample from a retransmitted segment; the ba
 // ---------------------------------------------------------------------------
 // Data.
 
-TEST_CASE("RFC 6298 (5.4)-(5.6): data is retransmitted unchanged, RTO doubling to rto_max, "
-          "then given up after data_retries",
-          "[timers][rfc6298][data]") {
+TEST_CASE(
+    "RFC 6298 (5.4)-(5.6): data is retransmitted unchanged, RTO doubling to rto_max, "
+    "then given up after data_retries",
+    "[timers][rfc6298][data]") {
   Config cfg;
   cfg.data_retries = 3;
   cfg.rto_max = Duration::seconds(5);

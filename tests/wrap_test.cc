@@ -25,8 +25,9 @@ static_assert(kWrapIrs + 1 + 3000 == 2745u);
 
 }  // namespace
 
-TEST_CASE("ISS near 2^32: handshake, 3000 octets each way and the close, numbers exact across the wrap",
-          "[wrap][data]") {
+TEST_CASE(
+    "ISS near 2^32: handshake, 3000 octets each way and the close, numbers exact across the wrap",
+    "[wrap][data]") {
   Config cfg;
   cfg.mss = kSeg;
   RfcEndpoint t(cfg, kWrapIss);
@@ -99,8 +100,9 @@ TEST_CASE("ISS near 2^32: handshake, 3000 octets each way and the close, numbers
   CHECK(t.final_reason() == CloseReason::kNormal);
 }
 
-TEST_CASE("ISS near 2^32, two synfin hosts: 5000 octets each way at MSS 100, every segment in sequence",
-          "[wrap][data][pair]") {
+TEST_CASE(
+    "ISS near 2^32, two synfin hosts: 5000 octets each way at MSS 100, every segment in sequence",
+    "[wrap][data][pair]") {
   Config cfg;
   cfg.mss = kSeg;
   PairFixture p(kWrapIss, kWrapIrs, cfg);
@@ -173,8 +175,10 @@ TEST_CASE("ISS near 2^32, two synfin hosts: 5000 octets each way at MSS 100, eve
   REQUIRE(p.server().shutdown(p.now(), server).ok());
   p.collect();
   std::vector<Segment> fins;
-  for (const Segment& s : p.c2s()) if (s.flags.fin()) fins.push_back(s);
-  for (const Segment& s : p.s2c()) if (s.flags.fin()) fins.push_back(s);
+  for (const Segment& s : p.c2s())
+    if (s.flags.fin()) fins.push_back(s);
+  for (const Segment& s : p.s2c())
+    if (s.flags.fin()) fins.push_back(s);
   REQUIRE(fins.size() == 2);
   CHECK(fins[0].seq == SeqNum(4985));
   CHECK(fins[1].seq == SeqNum(4745));

@@ -399,6 +399,9 @@ InjectionTarget Simulation::target_for(int h, int peer) const {
   }
   if (found) {
     t.tuple = found->tuple();
+    // The 4-tuple's current TCB: a parked TIME-WAIT connection yields to the new
+    // incarnation that now owns its 4-tuple.
+    if (const Connection* current = host.find(t.tuple)) found = current;
   } else {
     // ...else the newest listener, talking to the scripted peer's port.
     for (auto it = table.rbegin(); it != table.rend(); ++it) {

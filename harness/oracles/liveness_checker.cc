@@ -7,12 +7,17 @@
 //                                 state that must move on (SYN-SENT, SYN-RECEIVED,
 //                                 FIN-WAIT-1, CLOSING, LAST-ACK, TIME-WAIT) or with a
 //                                 retransmission timer the events say is armed
-//   liveness.segment-storm        a host sent more than 10000 segments within 1 s that
-//                                 neither carry sequence space nor answer a segment that did
+//   liveness.segment-storm        a host sent more than 10000 segments within 1 s that carry
+//                                 no sequence space and are either unprompted (timer, app)
+//                                 or a reply at the end of a chain of at least kStormDepth
+//                                 replies to replies (an ACK or RST war): data, and the
+//                                 short reply chains data draws (ACK, then a RST from a
+//                                 closed port), are bounded by the data, not by time
 //   liveness.leak                 every connection of a host has closed (only listeners
 //                                 left) but it still holds a connection, a timer or bytes
 //   liveness.released-with-timer  a TCB released with one of its timers still armed
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "absl/container/btree_map.h"
@@ -25,6 +30,50 @@ namespace {
 constexpr int kMaxHosts = 2;
 constexpr uint32_t kStormLimit = 10000;
 constexpr Duration kStormWindow = Duration::seconds(1);
+// A control segment answering a segment that itself answered ... : how deep a
+// chain of replies must be before it counts as a possible loop. Legitimate chains
+// end at 2 (data, its ACK, a RST for it from a closed port) or are rate-limited
+// (ACKs to invalid segments, RFC 5961 challenge ACKs).
+constexpr uint8_t kStormDepth = 4;
+
+// Remembers the reply depth of control segments in flight on one direction, keyed
+// by their header, so the receiver's answer can be placed one deeper. Identical
+// headers cannot be told apart on arrival, so a header keeps the deepest depth it
+// was sent with (a duplicate ACK answering data shares its header with the ACKs of
+// a war on the same connection). A miss (never stored, overwritten by another
+// header, corrupted in flight) reads as depth 0: less suspicious, never more.
+class DepthCache {
+ public:
+  void put(uint64_t key, uint8_t depth) {
+    if (!slots_) slots_ = std::make_unique<Slot[]>(kSlots);
+    Slot& s = slots_[key % kSlots];
+    if (s.key == key && s.depth >= depth) return;
+    s.key = key;
+    s.depth = depth;
+  }
+  uint8_t get(uint64_t key) const {
+    if (!slots_) return 0;
+    const Slot& s = slots_[key % kSlots];
+    return s.key == key ? s.depth : 0;
+  }
+
+ private:
+  struct Slot {
+    uint64_t key = 0;
+    uint8_t depth = 0;
+  };
+  static constexpr size_t kSlots = 1024;
+  std::unique_ptr<Slot[]> slots_;
+};
+
+uint64_t header_key(const Segment& s) {
+  uint64_t k = s.seq.raw;
+  k = k * 0x9E3779B97F4A7C15ULL ^ s.ack.raw;
+  k = k * 0x9E3779B97F4A7C15ULL ^ ((uint64_t{s.src_port} << 16) | s.dst_port);
+  k = k * 0x9E3779B97F4A7C15ULL ^ ((uint64_t{s.flags.bits} << 32) | (uint64_t{s.window} << 16));
+  k = k * 0x9E3779B97F4A7C15ULL ^ s.payload.size();
+  return k | 1;  // never 0, the empty slot's key
+}
 
 enum Id : uint32_t {
   kStuck = 1u << 0,
@@ -50,9 +99,11 @@ struct Host {
   uint64_t in_window = 0;
   bool storm_reported = false;
   bool leak_reported = false;
-  // The segment being processed at this host carried sequence space: what the
-  // host sends in reply (ACKs) is driven by data, not counted.
-  bool answering_data = false;
+  // The host is answering an arriving segment of this reply depth (0: fresh).
+  bool answering = false;
+  uint8_t arrival_depth = 0;
+  DepthCache sent;  // control segments this host sent, by header
+  bool injected = false;  // the next arrival is an injected segment
 };
 
 class LivenessChecker final : public Oracle {
@@ -84,9 +135,15 @@ class LivenessChecker final : public Oracle {
 
   void on_segment_in(int h, ConnId, const FourTuple&, const Segment& seg, const TcbSnapshot&,
                      Instant) override {
-    if (Host* ho = host(h)) {
-      ho->answering_data = !seg.payload.empty() || seg.flags.syn() || seg.flags.fin();
-    }
+    Host* ho = host(h);
+    if (!ho) return;
+    ho->answering = true;
+    const bool carries_space = !seg.payload.empty() || seg.flags.syn() || seg.flags.fin();
+    Host* from = host(1 - h);
+    // An injected segment is fresh, whatever header it happens to share.
+    ho->arrival_depth =
+        carries_space || !from || ho->injected ? 0 : from->sent.get(header_key(seg));
+    ho->injected = false;
   }
 
   void on_segment_out(int h, ConnId id, const FourTuple&, const Segment& seg,
@@ -96,10 +153,17 @@ class LivenessChecker final : public Oracle {
       if (it != conns_.end()) it->second.buffered = uint64_t{tcb.send_queued} + tcb.recv_queued;
     }
     Host* ho = host(h);
-    if (!ho || ho->storm_reported) return;
+    if (!ho) return;
     const bool carries_space = !seg.payload.empty() || seg.flags.syn() || seg.flags.fin();
-    if (carries_space || ho->answering_data) return;
-    count(h, *ho, now);
+    if (carries_space) return;  // bounded by the data and the retry limits
+    if (!ho->answering) {
+      if (!ho->storm_reported) count(h, *ho, now);  // unprompted: a timer or the app
+      return;
+    }
+    const uint8_t depth =
+        ho->arrival_depth == 255 ? uint8_t{255} : static_cast<uint8_t>(ho->arrival_depth + 1);
+    if (!endpoint_mode()) ho->sent.put(header_key(seg), depth);
+    if (depth >= kStormDepth && !ho->storm_reported) count(h, *ho, now);
   }
 
   void on_step_end(int h, ConnId id, const TcbSnapshot& tcb, Instant) override {
@@ -123,7 +187,10 @@ class LivenessChecker final : public Oracle {
 
   void on_wire_send(int h, std::span<const uint8_t>, Instant) override { end_answer(h); }
   void on_wire_deliver(int h, std::span<const uint8_t>, Instant) override { end_answer(h); }
-  void on_inject(int h, const IpPacket&, Instant) override { end_answer(h); }
+  void on_inject(int h, const IpPacket&, Instant) override {
+    end_answer(h);
+    if (Host* ho = host(h)) ho->injected = true;
+  }
   void on_app_call(int h, const AppCall&, Instant now) override {
     end_answer(h);
     check_leak(h, now);
@@ -155,7 +222,7 @@ class LivenessChecker final : public Oracle {
   }
   Host* host(int h) { return h >= 0 && h < kMaxHosts ? &hosts_[h] : nullptr; }
   void end_answer(int h) {
-    if (Host* ho = host(h)) ho->answering_data = false;
+    if (Host* ho = host(h)) ho->answering = false;
   }
 
   static std::string timer_names(uint8_t timers) {
@@ -188,9 +255,12 @@ class LivenessChecker final : public Oracle {
            absl::StrCat("host ", h, " sent ", ho.in_window,
                         " segments between ", format_instant(ho.window[ho.head].first), " and ",
                         format_instant(now),
-                        " that carry no data, SYN or FIN and answer no segment that did (more "
-                        "than ",
-                        kStormLimit, " within 1 s): a segment storm."));
+                        " that carry no data, SYN or FIN and were sent unprompted or as replies "
+                        "at least ",
+                        int{kStormDepth},
+                        " deep in a chain of replies to replies (more than ", kStormLimit,
+                        " within 1 s): a segment storm, such as two ends ACKing each other's "
+                        "ACKs."));
     }
   }
 

@@ -195,6 +195,12 @@ struct Conn {
   bool challenge_ack = false;  // one was <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
   SegSummary syn_in;          // a SYN met in LISTEN or SYN-SENT during this step
   bool syn_in_pending = false;
+
+  // The last ACK that may have answered an invalid segment (out of window,
+  // acknowledging unsent data, an RFC 5961 challenge): such replies to
+  // zero-length segments and SYNs are rate-limited (Config.invalid_ack_interval).
+  bool have_invalid_reply = false;
+  Instant invalid_reply_at;
 };
 
 class SeqAckChecker final : public Oracle {
@@ -652,6 +658,18 @@ class SeqAckChecker final : public Oracle {
     const State st = b.state;
     const bool syn_rcvd = st == State::kSynReceived;
     if (!syn_rcvd && !synchronized(st)) return;
+    // RFC 5961 7 rate limit: an invalid zero-length segment or SYN within
+    // Config.invalid_ack_interval of the last such reply need not be answered.
+    // Every step that answered a candidate with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
+    // counts as such a reply (a superset of the stack's: lenient, never stricter).
+    const bool candidate = s.flags.syn() || (s.payload == 0 && !s.flags.fin());
+    const Duration interval = config().invalid_ack_interval;
+    const bool limited = candidate && interval.us > 0 && c.have_invalid_reply &&
+                         now - c.invalid_reply_at < interval;
+    if (candidate && c.challenge_ack) {
+      c.have_invalid_reply = true;
+      c.invalid_reply_at = now;
+    }
     const uint32_t rn = b.rcv_nxt.raw;
     const uint32_t wnd = b.rcv_wnd;
     const bool acc = serial::acceptable(s.seq, s.len, rn, wnd);
@@ -673,7 +691,7 @@ class SeqAckChecker final : public Oracle {
         why = absl::StrCat("the state changed to ", to_string(a.state));
       } else if (s.flags.rst() && c.out_count > 0) {
         why = absl::StrCat("it answered a RST with ", c.out_count, " segment(s)");
-      } else if (!s.flags.rst() && !c.acked_rcv_nxt) {
+      } else if (!s.flags.rst() && !c.acked_rcv_nxt && !limited) {
         why = absl::StrCat("no ACK of RCV.NXT ", rn, " was sent in reply");
       }
       if (!why.empty()) {
@@ -701,7 +719,7 @@ class SeqAckChecker final : public Oracle {
         return;
       }
       // RFC 5961 3.2: in-window, not exact: challenge ACK, nothing else.
-      if (a.state != st || !c.challenge_ack) {
+      if (a.state != st || (!c.challenge_ack && !limited)) {
         report(kChallengeAckMissing, h, id, c, now,
                absl::StrCat("in ", to_string(st), " the RST ", describe(s), " lies in the window at ",
                             rel_in(s.seq), " but not at RCV.NXT; RFC 5961 3.2 asks for a challenge ACK <SEQ=",
@@ -714,7 +732,7 @@ class SeqAckChecker final : public Oracle {
     }
     if (s.flags.syn()) {
       if (syn_rcvd || !config().rfc5961_syn) return;
-      if (a.state != st || !c.challenge_ack) {
+      if (a.state != st || (!c.challenge_ack && !limited)) {
         report(kChallengeAckMissing, h, id, c, now,
                absl::StrCat("in ", to_string(st), " the SYN ", describe(s),
                             " must be answered with a challenge ACK <SEQ=", b.snd_nxt.raw, "><ACK=", rn,
@@ -751,7 +769,7 @@ class SeqAckChecker final : public Oracle {
           why = absl::StrCat("RCV.NXT moved from ", rn, " to ", a.rcv_nxt.raw);
         } else if (a.state != st) {
           why = absl::StrCat("the state changed to ", to_string(a.state));
-        } else if (!c.acked_rcv_nxt) {
+        } else if (!c.acked_rcv_nxt && !limited) {
           why = absl::StrCat("no ACK of RCV.NXT ", rn, " was sent");
         }
         if (!why.empty()) {

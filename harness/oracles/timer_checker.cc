@@ -15,7 +15,8 @@
 //   timer.giveup-silent       a give-up without telling the user "timed out" first
 //   timer.giveup-early        a give-up before the configured number of retransmissions
 //   timer.spurious-segment    a time-wait timeout that sent something, or a persist
-//                             timeout that sent anything but one zero-window probe
+//                             timeout that sent anything but one zero-window probe or,
+//                             the window having opened, new data and the FIN
 #include <cstdint>
 #include <deque>
 #include <utility>
@@ -54,6 +55,7 @@ struct Conn {
   bool timer_step = false;  // some timer fired in this step
   int last_fire = -1;       // the kind of the last timer fired in this step
   int persist_segments = 0;
+  bool persist_ack_probe = false;  // a bare-ACK probe went out in this step
   bool timed_out_event = false;  // UserEvent::kTimedOut in this step
 
   // Sequence space, from our own segments and the snapshots.
@@ -175,20 +177,29 @@ class TimerChecker final : public Oracle {
     if (c->timer_step) {
       if (c->last_fire == kRexmit && seen_before) on_timeout_rexmit(h, id, *c, seg, now);
       if (c->last_fire == kPersist) {
+        // RFC 9293 3.8.6.1 / RFC 1122 4.2.2.17: a persist timeout sends one
+        // zero-window probe; if the window has opened meanwhile, it may instead
+        // send what the window now allows (new data or the FIN), nothing else.
         ++c->persist_segments;
         const bool ack_probe = seg.flags.ack() && !seg.flags.syn() && !seg.flags.fin() &&
                                !seg.flags.rst() && seg.payload.empty() &&
                                start == tcb.snd_una.raw - 1;
         const bool byte_probe = !seg.flags.syn() && !seg.flags.rst() && seg.payload.size() == 1 &&
                                 start == tcb.snd_una.raw;
-        if (c->persist_segments > 1 || !(ack_probe || byte_probe)) {
+        const bool new_data = !seg.flags.syn() && !seg.flags.rst() && space > 0 &&
+                              (!c->have_sent || !serial::before(start, c->sent_end));
+        const bool ok = (new_data && !c->persist_ack_probe) ||
+                        ((ack_probe || byte_probe) && c->persist_segments == 1);
+        if (ack_probe) c->persist_ack_probe = true;
+        if (!ok) {
           report(*c, kSpurious, "timer.spurious-segment", h, id, now,
                  absl::StrCat("a persist timeout sent ", flags_to_string(seg.flags), " seq ",
                               start, " with ", seg.payload.size(),
                               " data bytes (segment ", c->persist_segments, " of the step; "
                               "SND.UNA ", tcb.snd_una.raw,
-                              "): a persist timeout sends one zero-window probe, a bare ACK at "
-                              "SND.UNA-1 or one byte at SND.UNA."));
+                              "): a persist timeout sends one zero-window probe (a bare ACK at "
+                              "SND.UNA-1 or one byte at SND.UNA), or, if the window has opened, "
+                              "new data and the FIN."));
         }
       }
       if (c->last_fire == kTimeWait) {
@@ -223,6 +234,7 @@ class TimerChecker final : public Oracle {
     c->timer_step = false;
     c->last_fire = -1;
     c->persist_segments = 0;
+    c->persist_ack_probe = false;
     c->timed_out_event = false;
   }
 

@@ -9,9 +9,12 @@
 //   timewait.not-restarted    a retransmitted FIN did not restart the 2*MSL timer
 //   timewait.fin-not-reacked  a retransmitted FIN was not acknowledged in the same step
 //   timewait.data-sent        payload sent in TIME-WAIT
-//   timewait.tuple-reused     a connection got the 4-tuple of one still in TIME-WAIT (or
-//                             took it over against the policy, or with a SYN not beyond
-//                             the old RCV.NXT)
+//   timewait.tuple-reused     a connection got the 4-tuple of one still in TIME-WAIT,
+//                             except a listener's new incarnation under the reuse policy
+//                             (RFC 1122 4.2.2.13) opened by a SYN beyond the old RCV.NXT,
+//                             with an ISS beyond the old SND.MAX, after whose
+//                             establishment the old one ends at once (kNewIncarnation)
+//                             and not otherwise
 //   timewait.freed-early      a TCB released while in TIME-WAIT
 //   timewait.freed-late       TIME-WAIT outlived its expiry, or the TCB was not freed at
 //                             the instant TIME-WAIT ended
@@ -55,21 +58,22 @@ struct Conn {
   // Left TIME-WAIT for CLOSED, TCB not yet released.
   bool awaiting_release = false;
   Instant closed_at;
-  // A new incarnation: its SYN must lie beyond the old connection's RCV.NXT.
+  // A new incarnation opened on the 4-tuple of `incarnation_of`, still in
+  // TIME-WAIT (RFC 1122 4.2.2.13): its SYN must lie beyond the old RCV.NXT and its
+  // ISS beyond every number the old one used.
+  ConnId incarnation_of = kNoConn;
   bool check_new_syn = false;
+  bool check_new_iss = false;
+  bool have_old = false;
   uint32_t old_rcv_nxt = 0;
-  bool have_rcv_nxt = false;
+  uint32_t old_snd_max = 0;
+  // The old incarnation: once the new one is established, TIME-WAIT ends at once.
+  bool must_end = false;
+  Instant must_end_at;
+  bool have_seq = false;
   uint32_t rcv_nxt = 0;
+  uint32_t snd_max = 0;
   uint32_t reported = 0;
-};
-
-struct Reuse {
-  int host = -1;
-  FourTuple tuple;
-  Instant at;
-  ConnId old_conn = kNoConn;
-  bool have_rcv_nxt = false;
-  uint32_t rcv_nxt = 0;
 };
 
 constexpr Instant kNever{INT64_MAX};
@@ -78,31 +82,44 @@ class TimeWaitChecker final : public Oracle {
  public:
   explicit TimeWaitChecker(const OracleContext& ctx) : Oracle(ctx) {}
 
-  void on_created(int h, ConnId id, ConnId, const FourTuple& t, Instant now) override {
+  void on_created(int h, ConnId id, ConnId parent, const FourTuple& t, Instant now) override {
     tick(now);
     Conn& c = conns_[key(h, id)];
     c = Conn{};
     c.tuple = t;
-    check_tuple(h, id, c, t, now);
-    if (reuse_ && reuse_->host == h && reuse_->tuple == t && reuse_->at == now) {
-      if (config().time_wait_syn != TimeWaitSynPolicy::kReuseIfSeqGreater) {
-        report(c, kTupleReused, "timewait.tuple-reused", h, id, now,
-               absl::StrCat("connection ", id, " took over ", t.to_string(), " from connection ",
-                            reuse_->old_conn,
-                            ", whose TIME-WAIT was ended early for a new incarnation, but the "
-                            "TIME-WAIT policy is strict: the 4-tuple is unusable until 2*MSL "
-                            "has passed."));
-      }
-      c.check_new_syn = reuse_->have_rcv_nxt;
-      c.old_rcv_nxt = reuse_->rcv_nxt;
-      reuse_.reset();
+    auto tw = tw_tuples_.empty() ? tw_tuples_.end() : tw_tuples_.find({h, t});
+    if (tw == tw_tuples_.end() || tw->second == id) return;
+    // RFC 1122 4.2.2.13: a SYN for a 4-tuple in TIME-WAIT may open a new
+    // incarnation, when the policy allows it; only a listener answers a SYN.
+    const ConnId old_id = tw->second;
+    const Conn* old = find(h, old_id);
+    if (config().time_wait_syn != TimeWaitSynPolicy::kReuseIfSeqGreater || parent == kNoConn ||
+        !old) {
+      check_tuple(h, id, c, t, now);
+      return;
     }
+    c.incarnation_of = old_id;
+    c.check_new_syn = c.check_new_iss = true;
+    c.have_old = old->have_seq;
+    c.old_rcv_nxt = old->rcv_nxt;
+    c.old_snd_max = old->snd_max;
   }
 
   void on_transition(int h, ConnId id, State from, State to, Cause cause, Instant now) override {
     tick(now);
     Conn& c = conns_[key(h, id)];
     if (to == State::kCloseWait || to == State::kLastAck) c.ever_passive_close = true;
+    if (c.incarnation_of != kNoConn && from == State::kSynReceived &&
+        kSynchronizedStates.contains(to)) {
+      // The new incarnation is established: the old one's TIME-WAIT ends now.
+      auto o = conns_.find(key(h, c.incarnation_of));
+      if (o != conns_.end() && o->second.in_tw) {
+        o->second.must_end = true;
+        o->second.must_end_at = now;
+        recompute();
+      }
+      c.incarnation_of = kNoConn;
+    }
     if (from == State::kTimeWait && to != State::kTimeWait) leave(h, id, c, to, cause, now);
     if (to == State::kTimeWait && from != State::kTimeWait) enter(h, id, c, from, cause, now);
   }
@@ -115,16 +132,18 @@ class TimeWaitChecker final : public Oracle {
     if (it == conns_.end()) return;
     Conn& c = it->second;
     observe_tuple(h, id, c, t, now);
-    note_rcv_nxt(c, before.rcv_nxt.raw);
+    note_seq(c, before);
     if (c.check_new_syn) {
       c.check_new_syn = false;
-      if (seg.flags.syn() && !serial::after(seg.seq.raw, c.old_rcv_nxt)) {
+      const bool syn_only = seg.flags.syn() && !seg.flags.ack() && !seg.flags.rst();
+      if (!syn_only || (c.have_old && !serial::after(seg.seq.raw, c.old_rcv_nxt))) {
         report(c, kTupleReused, "timewait.tuple-reused", h, id, now,
-               absl::StrCat("a SYN with sequence number ", seg.seq.raw,
-                            " ended TIME-WAIT early for a new incarnation of ", t.to_string(),
-                            ", but the old connection's RCV.NXT was ", c.old_rcv_nxt,
-                            ": RFC 1122 4.2.2.13 only allows this for a SYN whose sequence "
-                            "number is larger than any used by the old incarnation."));
+               absl::StrCat("connection ", id, " opened on ", t.to_string(), " while connection ",
+                            c.incarnation_of, " is in TIME-WAIT with it, for a ",
+                            flags_to_string(seg.flags), " segment with sequence number ",
+                            seg.seq.raw, " (the old RCV.NXT is ", c.old_rcv_nxt,
+                            "): RFC 1122 4.2.2.13 only lets a SYN whose sequence number is "
+                            "larger than any the old incarnation used reopen the 4-tuple."));
       }
     }
     // RFC 9293 3.10.7.4: "The only thing that can arrive in this state is a
@@ -153,7 +172,18 @@ class TimeWaitChecker final : public Oracle {
     if (it == conns_.end()) return;
     Conn& c = it->second;
     observe_tuple(h, id, c, t, now);
-    note_rcv_nxt(c, tcb.rcv_nxt.raw);
+    note_seq(c, tcb);
+    if (c.check_new_iss && seg.flags.syn()) {
+      c.check_new_iss = false;
+      if (c.have_old && !serial::after(seg.seq.raw, c.old_snd_max - 1)) {
+        report(c, kTupleReused, "timewait.tuple-reused", h, id, now,
+               absl::StrCat("the new incarnation of ", t.to_string(), " chose ISS ", seg.seq.raw,
+                            " but the old one, still in TIME-WAIT, had sent up to ",
+                            c.old_snd_max,
+                            ": RFC 1122 4.2.2.13 (1) requires an ISS larger than the largest "
+                            "sequence number the previous incarnation used."));
+      }
+    }
     if (c.fin_pending && seg.flags.ack() && !seg.flags.syn() && !seg.flags.fin() &&
         !seg.flags.rst() && seg.payload.empty() && seg.ack.raw == c.fin_rcv_nxt) {
       c.fin_acked = true;
@@ -183,7 +213,7 @@ class TimeWaitChecker final : public Oracle {
     auto it = conns_.find(key(h, id));
     if (it == conns_.end()) return;
     Conn& c = it->second;
-    note_rcv_nxt(c, tcb.rcv_nxt.raw);
+    note_seq(c, tcb);
     if (!c.fin_pending) return;
     c.fin_pending = false;
     if (!c.fin_acked) {
@@ -260,9 +290,11 @@ class TimeWaitChecker final : public Oracle {
   }
   Duration two_msl() const { return config().msl * 2; }
 
-  static void note_rcv_nxt(Conn& c, uint32_t v) {
-    c.have_rcv_nxt = true;
-    c.rcv_nxt = v;
+  static void note_seq(Conn& c, const TcbSnapshot& t) {
+    if (t.state == State::kClosed || t.state == State::kListen) return;
+    c.have_seq = true;
+    c.rcv_nxt = t.rcv_nxt.raw;
+    c.snd_max = t.snd_max.raw;
   }
 
   void enter(int h, ConnId id, Conn& c, State from, Cause cause, Instant now) {
@@ -313,9 +345,21 @@ class TimeWaitChecker final : public Oracle {
       c.awaiting_release = true;
       c.closed_at = now;
     }
-    if (cause == Cause::kNewIncarnation) {
-      reuse_ = Reuse{h, c.tuple, now, id, c.have_rcv_nxt, c.rcv_nxt};
+    if (cause == Cause::kNewIncarnation &&
+        (config().time_wait_syn != TimeWaitSynPolicy::kReuseIfSeqGreater || !c.must_end ||
+         c.must_end_at != now)) {
+      report(c, kTupleReused, "timewait.tuple-reused", h, id, now,
+             absl::StrCat("TIME-WAIT of ", c.tuple.to_string(), " was ended at ",
+                          format_instant(now), " for a new incarnation, but ",
+                          config().time_wait_syn != TimeWaitSynPolicy::kReuseIfSeqGreater
+                              ? "the TIME-WAIT policy is strict"
+                              : c.must_end ? absl::StrCat("the new incarnation was established at ",
+                                                          format_instant(c.must_end_at))
+                                           : std::string("no new incarnation was established"),
+                          ": the old incarnation only gives way when the new one is "
+                          "established."));
     }
+    c.must_end = false;
     recompute();
   }
 
@@ -335,7 +379,7 @@ class TimeWaitChecker final : public Oracle {
   void check_tuple(int h, ConnId id, Conn& c, const FourTuple& t, Instant now) {
     if (tw_tuples_.empty()) return;
     auto it = tw_tuples_.find({h, t});
-    if (it == tw_tuples_.end() || it->second == id) return;
+    if (it == tw_tuples_.end() || it->second == id || it->second == c.incarnation_of) return;
     const Conn* old = find(h, it->second);
     report(c, kTupleReused, "timewait.tuple-reused", h, id, now,
            absl::StrCat("connection ", id, " uses ", t.to_string(), " while connection ",
@@ -357,6 +401,9 @@ class TimeWaitChecker final : public Oracle {
       if (c.awaiting_release && !(c.reported & kFreedLate) && c.closed_at < next_) {
         next_ = c.closed_at;
       }
+      if (c.in_tw && c.must_end && !(c.reported & kTupleReused) && c.must_end_at < next_) {
+        next_ = c.must_end_at;
+      }
     }
   }
 
@@ -372,6 +419,13 @@ class TimeWaitChecker final : public Oracle {
                absl::StrCat("the connection is still in TIME-WAIT at ", format_instant(now),
                             ", after its 2*MSL expiry at ", format_instant(c.tw_end),
                             " (entered at ", format_instant(c.tw_entered), ")."));
+      }
+      if (c.in_tw && c.must_end && now > c.must_end_at) {
+        report(c, kTupleReused, "timewait.tuple-reused", host_of(k), conn_of(k), now,
+               absl::StrCat("a new incarnation of ", c.tuple.to_string(),
+                            " was established at ", format_instant(c.must_end_at),
+                            " but the old one is still in TIME-WAIT at ", format_instant(now),
+                            ": two incarnations of one 4-tuple cannot coexist."));
       }
       if (c.awaiting_release && now > c.closed_at) {
         report(c, kFreedLate, "timewait.freed-late", host_of(k), conn_of(k), now,
@@ -392,7 +446,6 @@ class TimeWaitChecker final : public Oracle {
 
   absl::btree_map<uint64_t, Conn> conns_;
   absl::btree_map<std::pair<int, FourTuple>, ConnId> tw_tuples_;
-  std::optional<Reuse> reuse_;
   Instant next_ = kNever;
 };
 

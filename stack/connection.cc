@@ -703,8 +703,9 @@ void Connection::process_text(Instant now, const Segment& seg, bool text_allowed
   if (seq != rcv_nxt_) {
     // Out of order: "Segments with higher beginning sequence numbers may be held
     // for later processing". synfin does not hold them yet; an immediate ACK tells
-    // the peer what it expects next.
-    need_ack = true;
+    // the peer what it expects next. A bare ACK carries nothing to hold and is not
+    // answered: two ends answering each other's ACKs would never stop.
+    if (!data.empty() || fin) need_ack = true;
     return;
   }
   // Trim what lies beyond the right edge of the window; a FIN beyond it goes too.

@@ -62,7 +62,7 @@ class DepthCache {
     uint64_t key = 0;
     uint8_t depth = 0;
   };
-  static constexpr size_t kSlots = 1024;
+  static constexpr size_t kSlots = 256;
   std::unique_ptr<Slot[]> slots_;
 };
 

@@ -81,7 +81,7 @@ for target in "${target_list[@]}"; do
   [ -x "$bin" ] || { echo "ci/fuzz.sh: no such target '$target'" >&2; exit 2; }
   corpus="corpus/$target"
   mkdir -p "$corpus"
-  work="out/work/$target"
+  work="out/scratch/$target"
   rm -rf "$work" && mkdir -p "$work/new" "$work/crashes"
   before=$(find "$corpus" -type f | wc -l)
   trans_before=$(transitions_of "$target")

@@ -1035,7 +1035,12 @@ void Connection::on_retransmit_timeout(Instant now, Outbox& out) {
     send_syn(now, /*with_ack=*/have_irs_, out);
   } else {
     const uint32_t pending = seq_lt(snd_nxt_, data_end()) ? distance(snd_nxt_, data_end()).raw : 0;
-    const uint32_t len = std::min<uint32_t>(pending, effective_mss());
+    // RFC 6298 (5.4) resends the earliest unacknowledged segment: data already
+    // sent, or what the peer's window allows, never new data beyond its edge
+    // (RFC 1122 4.2.2.16 permits resending old data past a shrunk window).
+    const uint32_t sent = distance(snd_una_, snd_max_).raw;
+    const uint32_t allowed = std::max(sent, snd_wnd_);
+    const uint32_t len = std::min<uint32_t>({pending, effective_mss(), allowed});
     const bool fin = fin_queued_ && len == pending && seq_leq(snd_nxt_, fin_seq());
     if (len > 0 || fin) send_data_segment(now, snd_nxt_, len, fin, out);
   }

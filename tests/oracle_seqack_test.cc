@@ -360,6 +360,35 @@ TEST_CASE("seqack.acceptability: an unacceptable segment changes nothing and is 
   }
 }
 
+TEST_CASE("seqack.acceptability: the rate limit of ACKs to invalid segments (RFC 5961 7)",
+          "[oracle]") {
+  Feed f;
+  f.establish();
+  const Tcb b = Feed::est();
+  const Segment far_ack = make_segment(kAck, kIrs + 1 + 100000, kIss + 1);
+  f.in(far_ack, b);
+  f.out(make_segment(kAck, kIss + 1, kIrs + 1), b);
+  f.end(b);
+  SECTION("a second invalid zero-length segment 100 ms later may go unanswered") {
+    f.ms += 100;
+    f.in(far_ack, b);
+    f.end(b);
+    CHECK_CLEAN(f);
+  }
+  SECTION("one carrying data is answered every time") {
+    f.ms += 100;
+    f.in(make_segment(kAck, kIrs + 1 + 100000, kIss + 1, 65535, 10), b);
+    f.end(b);
+    CHECK(f.sink.has("seqack.acceptability"));
+  }
+  SECTION("after the interval the reply is due again") {
+    f.ms += 600;
+    f.in(far_ack, b);
+    f.end(b);
+    CHECK(f.sink.has("seqack.acceptability"));
+  }
+}
+
 TEST_CASE("seqack.acceptable-data-dropped: in-order data in the window advances RCV.NXT",
           "[oracle]") {
   Feed f;

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "harness/checked_run.h"
 #include "harness/oracles/checkers.h"
 #include "harness/pattern.h"
 #include "harness/simulation.h"
@@ -200,22 +201,58 @@ TEST_CASE("stream: injected data off the pattern does not make the stack look co
   sa.segment.payload_len = 10;
   s.ops.push_back(sa);
   s.ops.push_back(op_of(OpKind::kRecv, 0, 100));
+  struct Check : RunObserver {
+    int64_t mismatch = -1;
+    size_t read = 0;
+    void on_deliver(int, ConnId, std::span<const uint8_t> b, Instant) override {
+      read += b.size();
+      mismatch = first_stream_mismatch(0, b);
+    }
+  } check;
   AllViolations sink;
-  oracle_test::run_with_oracles(s, &sink);
-  CHECK_FALSE(sink.has("stream.corrupt-delivery"));
+  CheckedRunOptions opt;
+  opt.observers.push_back(&check);
+  run_checked(s, opt, &sink);
   INFO(sink.summary());
+  CHECK(check.read == 10);
+  CHECK(check.mismatch == 0);  // the bytes really are off the pattern
+  CHECK_FALSE(sink.has("stream.corrupt-delivery"));
 }
 
-TEST_CASE("stream.corrupt-delivery fires on a whole run whose peer lies about the stream",
-          "[oracle]") {
-  // A deliberately wrong scripted peer: it sends in-order data at RCV.NXT, then
-  // the host's IRS-relative pattern is broken by an injected segment whose
-  // payload is filled for a different offset. The checker must name it unless
-  // the injection is recognised as misaligned (it is: no report). The positive
-  // case: feed the checker a delivery that does not match, as above.
+TEST_CASE("stream.corrupt-delivery: judged in endpoint mode too", "[oracle]") {
   Pair p(Mode::kEndpoint);
   std::vector<uint8_t> b(10);
   fill_stream(3, b);
   p.checker->on_deliver(1, 2, b, p.at());
   CHECK(p.sink.has("stream.corrupt-delivery"));
+}
+
+TEST_CASE("stream: injected in-order data adds bytes without an over-delivery report",
+          "[oracle]") {
+  // Connection mode; the injector places 50 bytes at the server's RCV.NXT,
+  // filled from the client's stream offset, so the server reads 150 bytes of a
+  // clean stream of which the client wrote 100.
+  Scenario s;
+  s.ops = {op_of(OpKind::kListen, 1), op_of(OpKind::kConnect, 0), op_of(OpKind::kWait, 0, 100000),
+           op_of(OpKind::kAccept, 1), op_of(OpKind::kSend, 0, 100), op_of(OpKind::kWait, 0, 100000)};
+  Op inj = op_of(OpKind::kInject, 1);
+  inj.segment.flags = kAck;
+  inj.segment.seq_base = SeqBase::kRcvNxt;
+  inj.segment.ack_base = AckBase::kSndNxt;
+  inj.segment.payload_len = 50;
+  s.ops.push_back(inj);
+  s.ops.push_back(op_of(OpKind::kRecv, 1, 1000, 1));
+  struct Count : RunObserver {
+    uint64_t read = 0;
+    void on_deliver(int h, ConnId, std::span<const uint8_t> b, Instant) override {
+      if (h == 1) read += b.size();
+    }
+  } count;
+  AllViolations sink;
+  CheckedRunOptions opt;
+  opt.observers.push_back(&count);
+  run_checked(s, opt, &sink);
+  INFO(sink.summary());
+  CHECK(count.read == 150);
+  CHECK(sink.with_prefix("stream.").empty());
 }

@@ -25,9 +25,5 @@ inline bool acceptable(uint32_t seq, uint32_t len, uint32_t rcv_nxt, uint32_t rc
 // a and b lie exactly 2^31 apart: RFC 1982 leaves their order undefined (and
 // stack/seq.h calls each less than the other), so checks skip such pairs.
 inline bool order_undefined(uint32_t a, uint32_t b) { return a - b == 0x80000000u; }
-// The later of a and b in serial order (a when their order is undefined).
-inline uint32_t later_of(uint32_t a, uint32_t b) { return before(a, b) ? b : a; }
-// How far x lies ahead of base, walking forward (modulo 2^32).
-inline uint32_t offset_from(uint32_t base, uint32_t x) { return x - base; }
 
 }  // namespace synfin::harness::serial

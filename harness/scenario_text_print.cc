@@ -68,41 +68,9 @@ int64_t wrapping_add(int64_t a, uint64_t b) {
   return static_cast<int64_t>(static_cast<uint64_t>(a) + b);
 }
 
-std::string flags(Flags f) {
-  std::string s;
-  if (f.syn()) s += 'S';
-  if (f.fin()) s += 'F';
-  if (f.rst()) s += 'R';
-  if (f.psh()) s += 'P';
-  if (f.urg()) s += 'U';
-  if (f.has(Flags::kEce)) s += 'E';
-  if (f.has(Flags::kCwr)) s += 'W';
-  if (f.ack()) s += '.';
-  if (f.bits >> 8) absl::StrAppendFormat(&s, "r%x", f.bits >> 8);
-  return s.empty() ? "none" : s;
-}
-
-std::string options(const TcpOptions& o) {
-  std::vector<std::string> parts;
-  if (o.mss) parts.push_back(absl::StrCat("mss ", *o.mss));
-  if (o.sack_permitted) parts.push_back("sackOK");
-  if (o.timestamps) {
-    parts.push_back(absl::StrCat("TS val ", o.timestamps->val, " ecr ", o.timestamps->ecr));
-  }
-  if (o.window_scale) parts.push_back(absl::StrCat("wscale ", *o.window_scale));
-  if (!o.sack.empty()) {
-    std::string sack = "sack";
-    for (const SackBlock& b : o.sack) absl::StrAppend(&sack, " ", b.left.raw, ":", b.right.raw);
-    parts.push_back(sack);
-  }
-  for (const RawOption& r : o.unknown) {
-    std::string raw = absl::StrCat("opt ", r.kind);
-    if (!r.data.empty()) raw += ' ';
-    for (uint8_t b : r.data) absl::StrAppendFormat(&raw, "%02x", b);
-    parts.push_back(raw);
-  }
-  return absl::StrCat("<", absl::StrJoin(parts, ","), ">");
-}
+// The stack's own spellings (stack/segment.h) are packetdrill's.
+std::string flags(Flags f) { return flags_to_string(f); }
+std::string options(const TcpOptions& o) { return absl::StrCat("<", options_to_string(o), ">"); }
 
 // "start:end(len)" in the form of the sequence number's base.
 std::string seq_range(SeqBase base, int64_t seq, uint16_t len) {

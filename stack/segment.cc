@@ -16,7 +16,9 @@ std::string flags_to_string(Flags f) {
   if (f.has(Flags::kEce)) s += 'E';
   if (f.has(Flags::kCwr)) s += 'W';
   if (f.ack()) s += '.';
-  if (f.bits & Flags::kReservedMask) absl::StrAppendFormat(&s, "r%x", (f.bits & Flags::kReservedMask) >> 8);
+  // Every bit above the control byte (the header's reserved bits), so the text
+  // form of any flag value reads back to the same value.
+  if (f.bits >> 8) absl::StrAppendFormat(&s, "r%x", f.bits >> 8);
   return s.empty() ? "none" : s;
 }
 
@@ -34,7 +36,8 @@ std::string options_to_string(const TcpOptions& o) {
     parts.push_back(sack);
   }
   for (const RawOption& r : o.unknown) {
-    std::string raw = absl::StrCat("opt", r.kind);
+    // "opt KIND HEX", the scenario text's spelling, so a trace line pastes into a script.
+    std::string raw = absl::StrCat("opt ", r.kind);
     if (!r.data.empty()) {
       raw += ' ';
       for (uint8_t b : r.data) absl::StrAppendFormat(&raw, "%02x", b);

@@ -91,26 +91,34 @@ void Host::settle(ConnId id, Instant now) {
   const Connection& c = *e.conn;
   const bool child = e.parent != kNoConn && !e.app_owned;
   if (c.state() == State::kClosed || (child && c.state() == State::kListen)) {
-    if (e.listener) {
-      auto l = listeners_.find(c.tuple().local_port);
-      if (l != listeners_.end() && l->second.id == id) listeners_.erase(l);
-    }
+    // A listener that reaches CLOSED, by whatever call, takes its unaccepted
+    // children with it.
+    std::vector<ConnId> orphans;
+    if (e.listener) orphans = detach_listener(c.tuple().local_port, id);
     free_tcb(e, now);
     // The app keeps a closed handle until it collects it; nobody holds a child's.
     if (!e.app_owned || e.released) entries_.erase(it);
+    reset_children(orphans, now);
     return;
   }
-  if (!child) return;
-  auto l = listeners_.find(c.tuple().local_port);
-  if (l == listeners_.end() || l->second.id != e.parent) return;
-  if (c.state() == State::kSynReceived) {
-    l->second.embryos.insert(id);
-  } else if (!e.queued && kSynchronizedStates.contains(c.state())) {
-    l->second.embryos.erase(id);
-    l->second.accept_queue.push_back(id);
-    e.queued = true;
-    // The new incarnation is established: the parked TIME-WAIT one ends now.
-    if (auto p = parked_.find(c.tuple()); p != parked_.end()) {
+  const FourTuple tuple = c.tuple();
+  const State state = c.state();
+  if (child) {
+    auto l = listeners_.find(tuple.local_port);
+    if (l != listeners_.end() && l->second.id == e.parent) {
+      if (state == State::kSynReceived) {
+        l->second.embryos.insert(id);
+      } else if (!e.queued && kSynchronizedStates.contains(state)) {
+        l->second.embryos.erase(id);
+        l->second.accept_queue.push_back(id);
+        e.queued = true;
+      }
+    }
+  }
+  // A new incarnation is established: the parked TIME-WAIT one ends now, whether
+  // or not its listener is still there.
+  if (kSynchronizedStates.contains(state)) {
+    if (auto p = parked_.find(tuple); p != parked_.end() && p->second != id) {
       const ConnId old = p->second;
       parked_.erase(p);
       auto o = entries_.find(old);
@@ -322,23 +330,31 @@ absl::Status Host::connect_from_listener(Instant now, SocketId s, const IpAddr& 
   if (by_tuple_.contains(tuple)) {
     return absl::AlreadyExistsError(absl::StrCat("connect: ", tuple.to_string(), " is in use"));
   }
-  close_listener(now, en);  // its children go; the TCB itself becomes the connection
   en.listener = false;
+  // Its children go; the TCB itself becomes the connection. (Resetting them may
+  // erase entries, so the listener's entry is looked up again afterwards.)
+  reset_children(detach_listener(tuple.local_port, s), now);
+  Connection& c = *entries_.at(s).conn;
   by_tuple_[tuple] = s;
-  absl::Status st = en.conn->open_active(now, remote, remote_port, scratch_);
-  flush(*en.conn);
+  absl::Status st = c.open_active(now, remote, remote_port, scratch_);
+  flush(c);
   settle(s, now);
   return st;
 }
 
-void Host::close_listener(Instant now, Entry& e) {
-  auto l = listeners_.find(e.conn->tuple().local_port);
-  if (l == listeners_.end() || l->second.id != e.conn->id()) return;
-  // Children nobody will accept are reset, as a closing listener's are in every
-  // sockets implementation.
-  std::vector<ConnId> children(l->second.embryos.begin(), l->second.embryos.end());
+std::vector<ConnId> Host::detach_listener(uint16_t port, ConnId listener) {
+  std::vector<ConnId> children;
+  auto l = listeners_.find(port);
+  if (l == listeners_.end() || l->second.id != listener) return children;
+  children.assign(l->second.embryos.begin(), l->second.embryos.end());
   children.insert(children.end(), l->second.accept_queue.begin(), l->second.accept_queue.end());
   listeners_.erase(l);
+  return children;
+}
+
+void Host::reset_children(const std::vector<ConnId>& children, Instant now) {
+  // Children nobody will accept are reset, as a closing listener's are in every
+  // sockets implementation.
   for (ConnId child : children) {
     auto it = entries_.find(child);
     if (it == entries_.end() || !it->second.conn) continue;
@@ -405,7 +421,7 @@ absl::Status Host::close(Instant now, SocketId s) {
   }
   Connection& c = *en.conn;
   if (en.listener) {
-    close_listener(now, en);
+    // LISTEN -> CLOSED; settle() then resets the children nobody accepted.
     absl::Status st = c.close(now, scratch_);
     en.released = true;
     settle(s, now);
@@ -447,8 +463,7 @@ absl::Status Host::abort(Instant now, SocketId s) {
     entries_.erase(s);
     return absl::OkStatus();
   }
-  if (en.listener) close_listener(now, en);
-  en.conn->abort(now, scratch_);
+  en.conn->abort(now, scratch_);  // a listener's children go in settle()
   flush(*en.conn);
   settle(s, now);
   return absl::OkStatus();

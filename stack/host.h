@@ -132,7 +132,9 @@ class Host {
   // TCBs that reached CLOSED (or children back in LISTEN).
   void settle(ConnId id, Instant now);
   void free_tcb(Entry& e, Instant now);
-  void close_listener(Instant now, Entry& e);
+  // Stops `listener` listening on `port`; returns its unaccepted children.
+  std::vector<ConnId> detach_listener(uint16_t port, ConnId listener);
+  void reset_children(const std::vector<ConnId>& children, Instant now);
   void reply_no_tcb(Instant now, const FourTuple& tuple, const Segment& seg);
   absl::StatusOr<Entry*> entry(SocketId s);
   absl::StatusOr<Connection*> live(SocketId s);

@@ -236,9 +236,6 @@ void expect_clean(const Scenario& s, const char* what, uint64_t seed, int& failu
   auto mine = sink.with_prefix("seqack.");
   auto more = sink.with_prefix("stream.");
   mine.insert(mine.end(), more.begin(), more.end());
-  // A known stack bug (see the [!mayfail] test below): RTO retransmissions
-  // ignore the peer's window. Judged there, not here.
-  std::erase_if(mine, [](const Violation& v) { return v.id == "seqack.data-beyond-window"; });
   if (mine.empty()) return;
   ++failures;
   if (failures > 3) return;
@@ -341,15 +338,13 @@ TEST_CASE("seqack/stream: tally ids over a long structured sweep", "[.seqack-tal
   for (auto& [id, e] : tally) WARN(id << " x" << e.first << "\n" << e.second);
 }
 
-// Suspected stack bug, found by the structured sweep: on a retransmission
-// timeout, Connection::on_retransmit_timeout sends min(queued, MSS) bytes from
-// SND.UNA without looking at SND.WND, so when the peer's window is smaller than
-// what is queued the retransmission carries bytes past SND.UNA + SND.WND (here
-// 1000 bytes into a 300-byte window; 700 of them were never sent before). RFC
-// 9293 3.8.6 / 3.10.7.4 bound what may be sent by the window; RFC 6298 (5.4)
-// retransmits "the earliest segment that has not been acknowledged" (300 bytes).
-TEST_CASE("suspected stack bug: an RTO retransmission ignores the peer's window",
-          "[oracle][!mayfail]") {
+// Found by the structured sweep: on a retransmission timeout the stack used to
+// send min(queued, MSS) bytes from SND.UNA without looking at SND.WND, so with a
+// 300-byte peer window and 1000 bytes queued, 700 never-sent bytes went past
+// SND.UNA + SND.WND. RFC 6298 (5.4) retransmits "the earliest segment that has not
+// been acknowledged"; new data stays within the window (RFC 9293 3.8.6).
+TEST_CASE("an RTO retransmission stays within the peer's window",
+          "[oracle]") {
   Scenario s;
   s.header.config.recv_buffer = 300;
   s.ops = {op_of(OpKind::kListen, 1), op_of(OpKind::kConnect, 0), op_of(OpKind::kWait, 0, 100000),
@@ -365,9 +360,8 @@ TEST_CASE("suspected stack bug: an RTO retransmission ignores the peer's window"
 }
 
 TEST_CASE("seqack and stream checkers: the window rule over the structured sweep",
-          "[oracle][sweep][!mayfail]") {
-  // Everything else is judged by the sweeps above; this one only counts the
-  // known RTO-window bug, so it turns green once the stack is fixed.
+          "[oracle][sweep]") {
+  // The window rule alone, over its own seeds (it once caught the RTO bug above).
   int runs_with_it = 0;
   for (uint64_t seed = 1; seed <= 300 / kScale; ++seed) {
     for (Mode m : {Mode::kConnection, Mode::kEndpoint}) {

@@ -544,7 +544,7 @@ TEST_CASE("3.10.4: CLOSE in SYN-RECEIVED -> FIN-WAIT-1; the FIN follows our SYN 
 }
 
 TEST_CASE("3.10.4: CLOSE in SYN-RECEIVED with nothing queued forms a FIN and sends it",
-          "[rfc9293][close][!mayfail][bug]") {
+          "[rfc9293][close][bug-fixed]") {
   // "SYN-RECEIVED STATE: If no SENDs have been issued and there is no pending data
   // to send, then form a FIN segment and send it, and enter FIN-WAIT-1 state;
   // otherwise, queue for processing after entering ESTABLISHED state."
@@ -616,7 +616,7 @@ TEST_CASE("3.10.7.4: RST with SEG.SEQ = RCV.NXT -> CLOSED from every synchronize
 }
 
 TEST_CASE("3.10.7.4: RST in CLOSING, LAST-ACK or TIME-WAIT just deletes the TCB, no 'reset' signal",
-          "[rfc9293][rst][!mayfail][bug]") {
+          "[rfc9293][rst][bug-fixed]") {
   // "CLOSING STATE, LAST-ACK STATE, TIME-WAIT: If the RST bit is set, then enter
   // the CLOSED state, delete the TCB, and return." Unlike ESTABLISHED .. CLOSE-WAIT,
   // there is no "connection reset" signal: both FINs have been exchanged, every

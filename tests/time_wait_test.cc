@@ -205,7 +205,7 @@ TEST_CASE(
 TEST_CASE(
     "RFC 1122 4.2.2.13 (1): a new incarnation from TIME-WAIT gets an ISS above the old sequence "
     "space",
-    "[time-wait][syn][!mayfail][bug]") {
+    "[time-wait][syn][bug-fixed]") {
   // A host MAY reopen from TIME-WAIT "if it: (1) assigns its initial sequence
   // number for the new connection to be larger than the largest sequence number
   // it used on the previous connection incarnation". The ISN generator here hands
@@ -226,7 +226,7 @@ TEST_CASE(
 }
 
 TEST_CASE("RFC 1122 4.2.2.13 (2): if the reopening SYN was an old duplicate, TIME-WAIT resumes",
-          "[time-wait][syn][!mayfail][bug]") {
+          "[time-wait][syn][bug-fixed]") {
   // "... and (2) returns to TIME-WAIT state if the SYN turns out to be an old
   // duplicate." The peer's RST answering our SYN,ACK says it was.
   Config cfg;

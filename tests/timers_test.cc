@@ -88,7 +88,7 @@ TEST_CASE("RFC 6298: the SYN,ACK of a passive open backs off the same way; the e
 }
 
 TEST_CASE("RFC 6298 (5.7): after a SYN timeout an RTO below 3 s is reset to 3 s once data flows",
-          "[timers][rfc6298][syn][!mayfail][bug]") {
+          "[timers][rfc6298][syn][bug-fixed]") {
   // (5.7) "If the timer expires awaiting the ACK of a SYN segment and the TCP
   // implementation is using an RTO less than 3 seconds, the RTO MUST be
   // re-initialized to 3 seconds when data transmission begins (i.e., after the

@@ -171,6 +171,9 @@ struct Conn {
   uint64_t app_bytes = 0;  // bytes SEND calls handed over
   bool fin_sent = false;
   uint32_t fin_seq = 0;
+  // Just past the highest data octet sent so far (valid once data_sent).
+  bool data_sent = false;
+  uint32_t data_high = 0;
   // The peer's SYN this connection answered (set when a SYN-ACK answers it).
   bool have_irs = false;
   uint32_t irs = 0;
@@ -547,12 +550,20 @@ class SeqAckChecker final : public Oracle {
       const uint32_t data_end = s.seq + (s.flags.syn() ? 1u : 0u) + s.payload;
       const uint32_t edge = tcb.snd_una.raw + tcb.snd_wnd;
       const bool probe = tcb.snd_wnd == 0 && s.payload == 1 && s.seq == tcb.snd_una.raw;
-      if (!probe && after(data_end, edge)) {
+      // RFC 1122 4.2.2.16: after the peer shrinks its window the sender "MAY also
+      // retransmit old data beyond SND.UNA+SND.WND" -- the earliest unacknowledged
+      // octets, already sent once (as Linux does for the head of its queue).
+      const bool old_head = s.seq == tcb.snd_una.raw && c.data_sent && at_or_before(data_end, c.data_high);
+      if (!probe && !old_head && after(data_end, edge)) {
         report(kDataBeyondWindow, h, id, c, now,
                absl::StrCat("the connection sent data up to ", data_end, " (ISS+", data_end - iss,
                             ") in ", describe(s), ", past the peer's window edge SND.UNA ",
                             tcb.snd_una.raw, " + SND.WND ", tcb.snd_wnd, " = ", edge, " (ISS+",
                             edge - iss, ")."));
+      }
+      if (!c.data_sent || after(data_end, c.data_high)) {
+        c.data_sent = true;
+        c.data_high = data_end;
       }
     }
   }

@@ -37,6 +37,11 @@ struct Config {
   uint32_t recv_buffer = 65535;
   // Send buffer in bytes: how much unacknowledged plus unsent data the app may queue.
   uint32_t send_buffer = 65536;
+  // Out-of-order segments held for reassembly (RFC 9293 3.10.7.4, seventh step:
+  // they "may be held for later processing"): at most this many separate ranges
+  // of octets past RCV.NXT. 0 holds none (the peer sends them again), the
+  // behaviour of the simplest receivers. Text on a SYN is queued either way.
+  uint32_t reassembly_max_ranges = 32;
   // Our MSS, advertised in the SYN (RFC 9293 3.7.1); and the peer's when it sends
   // none: RFC 9293 3.7.1 says assume 536 for IPv4 (1220 for IPv6, RFC 8200 5).
   uint16_t mss = 1460;
@@ -64,6 +69,11 @@ struct Config {
 
   // Listen backlog used when the app passes 0.
   int default_backlog = 16;
+
+  // Run Connection::check_invariants() at the end of every event and report a
+  // failure to the Observer (on_invariant_violation). For tests, fuzzers and the
+  // harness; it costs a pass over the TCB per event.
+  bool check_invariants = false;
 
   friend bool operator==(const Config&, const Config&) = default;
 };

@@ -24,7 +24,7 @@ Connection::Connection(const Env& env, ConnId id, const FourTuple& tuple)
       id_(id),
       tuple_(tuple),
       send_buf_(env.config->send_buffer),
-      recv_buf_(env.config->recv_buffer),
+      recv_(env.config->recv_buffer, env.config->reassembly_max_ranges),
       rto_(env.config->rto_initial) {}
 
 // ---------------------------------------------------------------------------
@@ -44,7 +44,7 @@ TcbSnapshot Connection::snapshot() const {
   s.rcv_nxt = rcv_nxt_;
   s.rcv_wnd = have_irs_ ? rcv_wnd() : 0;
   s.send_queued = static_cast<uint32_t>(send_buf_.size());
-  s.recv_queued = static_cast<uint32_t>(recv_buf_.size());
+  s.recv_queued = static_cast<uint32_t>(recv_.readable());
   s.fin_queued = fin_queued_;
   s.rto = rto_;
   s.retries = retries_;
@@ -62,7 +62,13 @@ void Connection::user_event(UserEvent e, Instant now) {
 }
 
 void Connection::step_end(Instant now) {
-  if (env_.observer) env_.observer->on_step_end(id_, snapshot(), now);
+  if (!env_.observer) return;
+  env_.observer->on_step_end(id_, snapshot(), now);
+  if (cfg_.check_invariants) {
+    if (absl::Status st = check_invariants(); !st.ok()) {
+      env_.observer->on_invariant_violation(id_, st, now);
+    }
+  }
 }
 
 void Connection::set_timer(TimerKind k, Instant deadline, Instant now) {
@@ -170,20 +176,18 @@ absl::StatusOr<size_t> Connection::send(Instant now, std::span<const uint8_t> da
 }
 
 size_t Connection::receive(Instant now, std::span<uint8_t> buf, Outbox& out) {
-  const size_t n = std::min(buf.size(), recv_buf_.size());
+  const size_t n = recv_.read(buf);
   if (n == 0) return 0;
-  recv_buf_.peek(0, buf.first(n));
-  recv_buf_.pop(n);
   if (env_.observer) env_.observer->on_deliver(id_, buf.first(n), now);
   // Receiver-side silly window avoidance (RFC 9293 3.8.6.2.2): announce the freed
   // space only once the right edge can move by min(buffer/2, MSS).
   const bool can_receive = state_ == State::kEstablished || state_ == State::kFinWait1 ||
                            state_ == State::kFinWait2;
   if (can_receive) {
-    const uint32_t offer = std::min<uint32_t>(static_cast<uint32_t>(recv_buf_.free_space()), 65535);
+    const uint32_t offer = std::min<uint32_t>(static_cast<uint32_t>(recv_.free_space()), 65535);
     const SeqNum new_edge = rcv_nxt_ + SeqLen(offer);
     const uint32_t threshold =
-        std::min<uint32_t>(static_cast<uint32_t>(recv_buf_.limit() / 2), effective_mss());
+        std::min<uint32_t>(static_cast<uint32_t>(recv_.limit() / 2), effective_mss());
     if (seq_gt(new_edge, rcv_adv_) && distance(rcv_adv_, new_edge).raw >= threshold) {
       send_ack(now, out);
     }
@@ -259,7 +263,8 @@ void Connection::abort(Instant now, Outbox& out) {
   }
   for (int k = 0; k < kNumTimerKinds; ++k) cancel_timer(static_cast<TimerKind>(k), now);
   send_buf_.clear();
-  recv_buf_.clear();
+  recv_.clear();
+  held_fin_.reset();
   close_reason_ = CloseReason::kAborted;
   transition(State::kClosed, Cause::kUserAbort, now);
   step_end(now);
@@ -322,12 +327,13 @@ void Connection::on_segment_listen(Instant now, const Segment& seg, Outbox& out)
   // text should be queued for processing later. ISS should be selected and a SYN
   // segment sent of the form: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. SND.NXT is set
   // to ISS+1 and SND.UNA to ISS. The connection state should be changed to
-  // SYN-RECEIVED." Text on the SYN is not kept: it stays unacknowledged and the
-  // peer sends it again once the connection is synchronized.
+  // SYN-RECEIVED."
   irs_ = seg.seq;
   rcv_nxt_ = seg.seq + SeqLen(1);
   have_irs_ = true;
-  rcv_adv_ = rcv_nxt_;  // advertise_window() sets the edge with the SYN-ACK
+  // The window the SYN-ACK will offer (advertise_window() computes the same).
+  rcv_adv_ = rcv_nxt_ + SeqLen(std::min<uint32_t>(static_cast<uint32_t>(recv_.free_space()), 65535));
+  queue_syn_text(seg);
   if (seg.options.mss && *seg.options.mss != 0) peer_mss_ = *seg.options.mss;
   iss_ = env_.isn->isn(tuple_, now);
   // A new incarnation from TIME-WAIT starts a full window beyond the old one's
@@ -369,7 +375,7 @@ void Connection::on_segment_syn_sent(Instant now, const Segment& seg, Outbox& ou
   irs_ = seg.seq;
   rcv_nxt_ = seg.seq + SeqLen(1);
   have_irs_ = true;
-  rcv_adv_ = rcv_nxt_ + SeqLen(std::min<uint32_t>(static_cast<uint32_t>(recv_buf_.free_space()), 65535));
+  rcv_adv_ = rcv_nxt_ + SeqLen(std::min<uint32_t>(static_cast<uint32_t>(recv_.free_space()), 65535));
   if (seg.options.mss && *seg.options.mss != 0) peer_mss_ = *seg.options.mss;
   snd_wnd_ = seg.window;
   max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
@@ -401,8 +407,10 @@ void Connection::on_segment_syn_sent(Instant now, const Segment& seg, Outbox& ou
     return;
   }
   // "Otherwise, enter SYN-RECEIVED, form a SYN,ACK segment <SEQ=ISS><ACK=RCV.NXT>
-  // <CTL=SYN,ACK> and send it." (simultaneous open). Text is not kept; the peer
-  // sends it again once synchronized.
+  // <CTL=SYN,ACK> and send it. Set the variables: SND.WND <- SEG.WND ... If there
+  // are other controls or text in the segment, queue them for processing after
+  // the ESTABLISHED state has been reached, return." (simultaneous open)
+  queue_syn_text(seg);
   transition(State::kSynReceived, Cause::kRecvSyn, now);
   timed_seq_.reset();  // Karn: our SYN goes out again
   snd_nxt_ = iss_;
@@ -493,6 +501,8 @@ bool Connection::check_rst(Instant now, const Segment& seg, Outbox& out) {
       if (passive_) {
         for (int k = 0; k < kNumTimerKinds; ++k) cancel_timer(static_cast<TimerKind>(k), now);
         send_buf_.clear();
+        recv_.clear();
+        held_fin_.reset();
         transition(State::kListen, Cause::kRecvRst, now);
       } else {
         drop_connection(now, Cause::kRecvRst, CloseReason::kRefused, UserEvent::kRefused);
@@ -514,7 +524,8 @@ bool Connection::check_rst(Instant now, const Segment& seg, Outbox& out) {
       // return." The user, who has already closed, gets no 'reset' signal.
       for (int k = 0; k < kNumTimerKinds; ++k) cancel_timer(static_cast<TimerKind>(k), now);
       send_buf_.clear();
-      recv_buf_.clear();
+      recv_.clear();
+      held_fin_.reset();
       // In TIME-WAIT both directions had already closed in order.
       if (state_ != State::kTimeWait) close_reason_ = CloseReason::kReset;
       transition(State::kClosed, Cause::kRecvRst, now);
@@ -534,6 +545,8 @@ bool Connection::check_syn(Instant now, const Segment& seg, Outbox& out) {
   if (state_ == State::kSynReceived && passive_) {
     for (int k = 0; k < kNumTimerKinds; ++k) cancel_timer(static_cast<TimerKind>(k), now);
     send_buf_.clear();
+    recv_.clear();
+    held_fin_.reset();
     transition(State::kListen, Cause::kRecvSynInWindow, now);
     return false;
   }
@@ -685,8 +698,10 @@ void Connection::process_text(Instant now, const Segment& seg, bool text_allowed
   SeqNum seq = seg.seq + SeqLen(seg.flags.syn() ? 1 : 0);
   std::span<const uint8_t> data(seg.payload);
   bool fin = seg.flags.fin();
+  const bool takes_text = (State::kEstablished | State::kFinWait1 | State::kFinWait2).contains(state_);
   if (!text_allowed) {
     if (!data.empty() || fin) need_ack = true;
+    if (takes_text) fin_in_order = deliver_held(need_ack);
     return;
   }
   // "If a segment's contents straddle the boundary between old and new, only the
@@ -700,42 +715,19 @@ void Connection::process_text(Instant now, const Segment& seg, bool text_allowed
     data = data.subspan(old);
     seq = rcv_nxt_;
   }
-  if (seq != rcv_nxt_) {
-    // Out of order: "Segments with higher beginning sequence numbers may be held
-    // for later processing". synfin does not hold them yet; an immediate ACK tells
-    // the peer what it expects next. A bare ACK carries nothing to hold and is not
-    // answered: two ends answering each other's ACKs would never stop.
-    if (!data.empty() || fin) need_ack = true;
-    return;
-  }
-  // Trim what lies beyond the right edge of the window; a FIN beyond it goes too.
-  const uint32_t wnd = rcv_wnd();
-  if (data.size() > wnd) {
-    data = data.first(wnd);
-    fin = false;
-  } else if (fin && data.size() == wnd) {
-    fin = false;
-  }
   switch (state_) {
     case State::kEstablished:
     case State::kFinWait1:
     case State::kFinWait2:
-      // "Once in the ESTABLISHED state, it is possible to deliver segment data to
-      // user RECEIVE buffers. ... Once the TCP endpoint takes responsibility for the
-      // data, it advances RCV.NXT over the data accepted ... Send an
-      // acknowledgment of the form: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>"
-      if (!data.empty()) {
-        if (!discard_input_) recv_buf_.push(data);
-        rcv_nxt_ += SeqLen(static_cast<uint32_t>(data.size()));
-        need_ack = true;
-      }
       break;
     case State::kCloseWait:
     case State::kClosing:
     case State::kLastAck:
     case State::kTimeWait:
       // "This should not occur since a FIN has been received from the remote side.
-      // Ignore the segment text."
+      // Ignore the segment text." Text beyond RCV.NXT still draws an ACK of RCV.NXT,
+      // as out-of-order text does in the other states.
+      if (seq != rcv_nxt_ && (!data.empty() || fin)) need_ack = true;
       return;
     case State::kSynReceived:
     case State::kClosed:
@@ -743,7 +735,81 @@ void Connection::process_text(Instant now, const Segment& seg, bool text_allowed
     case State::kSynSent:
       return;
   }
-  fin_in_order = fin;
+  // Every segment with text or a FIN is acknowledged at once: in order, it moves
+  // RCV.NXT; out of order, the duplicate ACK tells the peer what is missing
+  // (RFC 5681 4.2: "A TCP receiver SHOULD send an immediate duplicate ACK when an
+  // out-of-order segment arrives"). A bare ACK carries nothing to hold and is not
+  // answered: two ends answering each other's ACKs would never stop.
+  if (!data.empty() || fin) need_ack = true;
+  // Trim what lies beyond the right edge of the window; a FIN beyond it goes too.
+  const uint32_t offset = distance(rcv_nxt_, seq).raw;
+  const uint32_t wnd = rcv_wnd();
+  const uint32_t room = offset < wnd ? wnd - offset : 0;
+  if (data.size() > room) {
+    data = data.first(room);
+    fin = false;
+  } else if (fin && data.size() == room) {
+    fin = false;
+  }
+  // "Once in the ESTABLISHED state, it is possible to deliver segment data to user
+  // RECEIVE buffers. ... Once the TCP endpoint takes responsibility for the data,
+  // it advances RCV.NXT over the data accepted". Segments beyond RCV.NXT "may be
+  // held for later processing": they are, and join the stream when the gap
+  // before them fills; the ACK then covers everything contiguous.
+  hold_text(seq, data, fin);
+  fin_in_order = deliver_held(need_ack);
+}
+
+void Connection::hold_text(SeqNum seq, std::span<const uint8_t> data, bool fin) {
+  const uint32_t offset = distance(rcv_nxt_, seq).raw;
+  const uint32_t end = offset + static_cast<uint32_t>(data.size());
+  // A peer sends its FIN at one place only. Should two segments disagree (a
+  // forged or broken peer), the later word wins: text past a held FIN withdraws
+  // it, and a FIN drops whatever is held past it. Either way the stream stays a
+  // prefix of what was sent before the FIN that is finally processed.
+  if (held_fin_ && !data.empty() && distance(rcv_nxt_, *held_fin_).raw < end) held_fin_.reset();
+  if (!data.empty()) recv_.insert(offset, data);
+  // With no ranges allowed (Config::reassembly_max_ranges = 0) nothing past a
+  // gap is held, the FIN included; one right after in-order text is not past a
+  // gap.
+  if (fin && (offset == 0 || cfg_.reassembly_max_ranges > 0)) {
+    held_fin_ = seq + SeqLen(static_cast<uint32_t>(data.size()));
+    recv_.truncate_held(end);
+  }
+}
+
+bool Connection::deliver_held(bool& need_ack) {
+  const uint32_t n = recv_.ready();
+  if (n > 0) {
+    recv_.commit(n);
+    if (discard_input_) recv_.discard_readable();
+    rcv_nxt_ += SeqLen(n);
+    need_ack = true;
+  }
+  if (held_fin_ && *held_fin_ == rcv_nxt_) {
+    held_fin_.reset();
+    return true;
+  }
+  return false;
+}
+
+void Connection::queue_syn_text(const Segment& seg) {
+  // RFC 9293 3.10.7.2 (LISTEN): "any other control or text should be queued for
+  // processing later"; 3.10.7.3 (SYN-SENT, simultaneous open): "queue them for
+  // processing after the ESTABLISHED state has been reached". The text waits at
+  // the front of the receive window, trimmed to it, unacknowledged until then;
+  // a FIN after it (SYN+FIN, when Config lets one through) waits with it. (Text
+  // that fills the whole window puts the peer's next sequence number on the
+  // window's right edge, where a bare ACK is not acceptable; its retransmission
+  // from the front is, and completes the handshake.)
+  std::span<const uint8_t> data(seg.payload);
+  const uint32_t wnd = rcv_wnd();
+  bool fin = seg.flags.fin();
+  if (data.size() >= wnd) {
+    data = data.first(wnd);
+    fin = false;
+  }
+  hold_text(rcv_nxt_, data, fin);
 }
 
 void Connection::process_fin(Instant now, bool& need_ack) {
@@ -801,7 +867,8 @@ void Connection::enter_time_wait(Instant now, Cause cause) {
 void Connection::drop_connection(Instant now, Cause cause, CloseReason reason, UserEvent event) {
   for (int k = 0; k < kNumTimerKinds; ++k) cancel_timer(static_cast<TimerKind>(k), now);
   send_buf_.clear();
-  recv_buf_.clear();
+  recv_.clear();
+  held_fin_.reset();
   close_reason_ = reason;
   user_event(event, now);
   transition(State::kClosed, cause, now);
@@ -811,9 +878,11 @@ void Connection::drop_connection(Instant now, Cause cause, CloseReason reason, U
 // Output.
 
 uint16_t Connection::advertise_window() {
+  // The window is the free space past the readable octets; octets held past a
+  // gap sit inside it at their offsets, so they do not shrink it.
   const uint32_t free_space =
-      discard_input_ ? static_cast<uint32_t>(recv_buf_.limit())
-                     : static_cast<uint32_t>(recv_buf_.free_space());
+      discard_input_ ? static_cast<uint32_t>(recv_.limit())
+                     : static_cast<uint32_t>(recv_.free_space());
   uint32_t wnd = std::min<uint32_t>(free_space, 65535);
   if (!have_irs_) return static_cast<uint16_t>(wnd);
   // RFC 9293 3.8.6: the right edge never moves left.

@@ -20,6 +20,7 @@
 #include "stack/ip.h"
 #include "stack/isn.h"
 #include "stack/observer.h"
+#include "stack/recv_buffer.h"
 #include "stack/segment.h"
 #include "stack/seq.h"
 #include "stack/state.h"
@@ -80,13 +81,16 @@ class Connection {
   bool passive() const { return passive_; }
   CloseReason close_reason() const { return close_reason_; }
   bool peer_fin_received() const { return kRemoteFinStates.contains(state_) || eof_; }
-  size_t readable() const { return recv_buf_.size(); }
+  size_t readable() const { return recv_.readable(); }
+  // Octets received ahead of a gap (or on a SYN, before ESTABLISHED), not yet
+  // readable.
+  size_t held() const { return recv_.held().held_bytes(); }
   size_t send_queued() const { return send_buf_.size(); }
   size_t send_space() const { return send_buf_.free_space(); }
   std::optional<Instant> timer(TimerKind k) const { return timers_[static_cast<int>(k)]; }
   TcbSnapshot snapshot() const;
   // Bytes of heap this TCB holds (for memory accounting).
-  size_t allocated_bytes() const { return send_buf_.allocated() + recv_buf_.allocated(); }
+  size_t allocated_bytes() const { return send_buf_.allocated() + recv_.allocated(); }
   SeqNum rcv_nxt() const { return rcv_nxt_; }
   // RFC 1122 4.2.2.13 (1): a new incarnation's ISS must lie beyond every number
   // the previous one used; a listener's child chooses its ISS above this floor.
@@ -96,8 +100,16 @@ class Connection {
   // Discard data that arrives from now on (the app closed its socket).
   void discard_input() {
     discard_input_ = true;
-    recv_buf_.clear();
+    recv_.discard_readable();
   }
+
+  // The TCB's own consistency, checkable after any event (RFC 9293 3.3.1's
+  // variables and the timers that go with them): SND.UNA =< SND.NXT =< the
+  // highest number sent, in serial order; the send buffer spans exactly the
+  // unacknowledged and unsent octets; the retransmission timer is armed iff
+  // something is outstanding; the TIME-WAIT timer iff in TIME-WAIT; the receive
+  // window fits the free buffer space and every held octet lies inside it.
+  absl::Status check_invariants() const;
 
  private:
   // Segment arrival, by state (RFC 9293 3.10.7.2 - 3.10.7.4).
@@ -113,6 +125,18 @@ class Connection {
   bool check_ack(Instant now, const Segment& seg, Outbox& out);
   void process_text(Instant now, const Segment& seg, bool text_allowed, bool& fin_in_order,
                     bool& need_ack);
+  // Stores the octets of [seq, seq + data.size()) and a FIN right after them
+  // (if `fin`) as held; the caller has trimmed both to the window.
+  void hold_text(SeqNum seq, std::span<const uint8_t> data, bool fin);
+  // Moves what is held contiguously from RCV.NXT into the readable stream;
+  // returns true if RCV.NXT now stands at a held FIN.
+  bool deliver_held(bool& need_ack);
+  // LISTEN or SYN-SENT: the text (and FIN) on the peer's SYN, queued until
+  // ESTABLISHED (RFC 9293 3.10.7.2 and 3.10.7.3).
+  void queue_syn_text(const Segment& seg);
+  absl::Status check_send_invariants() const;
+  absl::Status check_timer_invariants() const;
+  absl::Status check_receive_invariants() const;
   void process_fin(Instant now, bool& need_ack);
 
   // The ACK processing shared by the synchronized states (ESTABLISHED's rules).
@@ -185,7 +209,10 @@ class Connection {
 
   ByteRing send_buf_;  // unacknowledged and unsent data (SYN and FIN take no bytes)
   SeqNum buf_seq_;     // the sequence number of send_buf_'s first byte
-  ByteRing recv_buf_;  // in-order bytes not yet read
+  RecvBuffer recv_;    // in-order bytes not yet read, and those held past a gap
+  // The peer's FIN, received ahead of RCV.NXT (out of order, or on a SYN before
+  // ESTABLISHED): processed when RCV.NXT reaches it.
+  std::optional<SeqNum> held_fin_;
 
   // RFC 6298 state. One segment at a time is timed; Karn's rule clears it on
   // retransmission.

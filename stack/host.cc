@@ -517,6 +517,18 @@ size_t Host::buffered_bytes() const {
   return n;
 }
 
+absl::Status Host::check_invariants() const {
+  for (const auto& [id, e] : entries_) {
+    if (!e.conn) continue;
+    if (absl::Status st = e.conn->check_invariants(); !st.ok()) {
+      return absl::Status(st.code(), absl::StrCat("connection ", id, " (",
+                                                  e.conn->tuple().to_string(), ", ",
+                                                  to_string(e.conn->state()), "): ", st.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 const Connection* Host::connection(SocketId s) const {
   auto it = entries_.find(s);
   return it == entries_.end() ? nullptr : it->second.conn.get();

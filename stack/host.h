@@ -106,6 +106,9 @@ class Host {
   // The TCB for a 4-tuple seen from this host, if any.
   const Connection* find(const FourTuple& tuple) const;
   const HostStats& stats() const { return stats_; }
+  // Connection::check_invariants() for every live TCB: the first failure, with
+  // the connection it belongs to.
+  absl::Status check_invariants() const;
 
  private:
   struct Entry {

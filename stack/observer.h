@@ -7,6 +7,7 @@
 #include <span>
 
 
+#include "absl/status/status.h"
 #include "stack/ip.h"
 #include "stack/seq.h"
 #include "stack/state.h"
@@ -107,6 +108,9 @@ class Observer {
   virtual void on_step_end(ConnId id, const TcbSnapshot& tcb, Instant now) {}
   // The connection's resources were freed.
   virtual void on_released(ConnId id, Instant now) {}
+  // Connection::check_invariants() failed at the end of an event (reported only
+  // with Config::check_invariants on): the stack's own state is inconsistent.
+  virtual void on_invariant_violation(ConnId id, const absl::Status& why, Instant now) {}
 };
 
 }  // namespace synfin

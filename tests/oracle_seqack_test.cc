@@ -433,6 +433,59 @@ TEST_CASE("seqack.acceptable-data-dropped: data trimmed to the window, FIN only 
   }
 }
 
+TEST_CASE("seqack.acceptable-data-dropped: reassembly may carry RCV.NXT over octets held earlier",
+          "[oracle][reassembly]") {
+  // RFC 9293 3.10.7.4 seventh step: "Segments with higher beginning sequence
+  // numbers may be held for later processing." The segment that fills the gap
+  // then moves RCV.NXT past its own text, over the held octets; but only over
+  // numbers the peer did send, and never past the window.
+  Feed f;
+  f.establish();
+  const Tcb b = Feed::est();
+  SECTION("over octets the peer sent earlier: clean") {
+    // 100..199 first, held: RCV.NXT stays, a duplicate ACK goes out.
+    f.in(make_segment(kAck, kIrs + 101, kIss + 1, 65535, 100, 100), b);
+    f.out(make_segment(kAck, kIss + 1, kIrs + 1), b);
+    f.end(b);
+    // 0..99 fills the gap: RCV.NXT jumps to IRS + 201.
+    f.in(make_segment(kAck, kIrs + 1, kIss + 1, 65535, 100, 0), b);
+    Tcb a = b;
+    a.rcv_nxt = kIrs + 201;
+    f.out(make_segment(kAck, kIss + 1, kIrs + 201, 65335), a);
+    f.end(a);
+    CHECK_CLEAN(f);
+  }
+  SECTION("over numbers the peer never sent: fires") {
+    f.in(make_segment(kAck, kIrs + 1, kIss + 1, 65535, 100, 0), b);
+    Tcb a = b;
+    a.rcv_nxt = kIrs + 201;
+    f.end(a);
+    CHECK(f.sink.has("seqack.acceptable-data-dropped"));
+  }
+  SECTION("past the window, over numbers the peer sent: fires") {
+    Feed g;
+    g.establish(150);
+    Tcb w = Feed::est();
+    w.rcv_wnd = 150;
+    // 100..199 was sent (and lies partly past the window of 150).
+    g.in(make_segment(kAck, kIrs + 101, kIss + 1, 65535, 100, 100), w);
+    g.out(make_segment(kAck, kIss + 1, kIrs + 1, 150), w);
+    g.end(w);
+    g.in(make_segment(kAck, kIrs + 1, kIss + 1, 65535, 100, 0), w);
+    Tcb a = w;
+    a.rcv_nxt = kIrs + 201;
+    g.end(a);
+    CHECK(g.sink.has("seqack.acceptable-data-dropped"));
+  }
+  SECTION("an out-of-order segment that moves RCV.NXT by itself: fires") {
+    f.in(make_segment(kAck, kIrs + 101, kIss + 1, 65535, 100, 100), b);
+    Tcb a = b;
+    a.rcv_nxt = kIrs + 101;  // as if the 100 octets before it had arrived
+    f.end(a);
+    CHECK(f.sink.has("seqack.acceptable-data-dropped"));
+  }
+}
+
 TEST_CASE("seqack.rst-form: host replies and ABORT resets", "[oracle]") {
   Feed f;
   SECTION("no TCB, ACK on: <SEQ=SEG.ACK><CTL=RST>") {

@@ -11,6 +11,12 @@ IpAddr peer_addr() { return IpAddr::v4(10, 0, 0, 2); }
 
 }  // namespace
 
+void require_invariants(const Host& host) {
+  const absl::Status st = host.check_invariants();
+  INFO(st.ToString());
+  REQUIRE(st.ok());
+}
+
 std::vector<uint8_t> pattern(uint64_t offset, size_t len) {
   std::vector<uint8_t> v(len);
   for (size_t i = 0; i < len; ++i) v[i] = pattern_byte(offset + i);
@@ -75,6 +81,7 @@ void EndpointFixture::deliver_from(uint16_t remote_port, const SegSpec& s) {
   p.tcp.payload = s.payload;
   p.tcp.options.mss = s.mss;
   host_.receive(now_, p);
+  require_invariants(host_);
   // The listener's child becomes the connection under test once it exists.
   if (socket_ == kNoConn || host_.connection(socket_) == nullptr) {
     if (host_.find(tuple_) != nullptr) socket_ = host_.find(tuple_)->id();
@@ -82,6 +89,9 @@ void EndpointFixture::deliver_from(uint16_t remote_port, const SegSpec& s) {
 }
 
 std::vector<Segment> EndpointFixture::take_tx() {
+  // Tests look at what was sent after every user call: the moment to check the
+  // TCBs those calls changed.
+  require_invariants(host_);
   std::vector<Segment> out;
   for (IpPacket& p : host_.outbox()) {
     CHECK(p.src == host_addr());
@@ -117,6 +127,7 @@ void EndpointFixture::advance(Duration d) {
     if (!next || *next > target) break;
     now_ = std::max(now_, *next);
     host_.on_timer(now_);
+    require_invariants(host_);
   }
   now_ = target;
 }
@@ -126,6 +137,7 @@ Instant EndpointFixture::advance_to_next_deadline() {
   REQUIRE(next.has_value());
   now_ = *next;
   host_.on_timer(now_);
+  require_invariants(host_);
   return now_;
 }
 
@@ -185,6 +197,8 @@ PairFixture::PairFixture(uint32_t client_iss, uint32_t server_iss, Config cfg,
       server_(Host::Options{IpAddr::v4(10, 0, 0, 2), cfg, 2}, server_isn_, server_observer) {}
 
 void PairFixture::collect() {
+  require_invariants(client_);
+  require_invariants(server_);
   for (IpPacket& p : client_.outbox()) c2s_.push_back(std::move(p.tcp));
   client_.outbox().clear();
   for (IpPacket& p : server_.outbox()) s2c_.push_back(std::move(p.tcp));
@@ -197,6 +211,7 @@ void PairFixture::deliver(Host& to, const Host& from, const Segment& s) {
   p.dst = to.address();
   p.tcp = s;
   to.receive(now_, p);
+  require_invariants(to);
 }
 
 Segment PairFixture::deliver_c2s() {
@@ -256,6 +271,8 @@ void PairFixture::advance(Duration d) {
     now_ = std::max(now_, *next);
     client_.on_timer(now_);
     server_.on_timer(now_);
+    require_invariants(client_);
+    require_invariants(server_);
   }
   now_ = target;
   collect();

@@ -59,6 +59,11 @@ struct TxSpec {
   std::optional<uint16_t> mss;
 };
 
+// Fails the test unless every TCB of the host passes Connection::check_invariants().
+// The fixtures call it after every event they drive, and take_tx() after the
+// user calls a test makes directly.
+void require_invariants(const Host& host);
+
 // "S. 1000:1000(0) ack 101 win 65535" for failure messages.
 std::string describe(const Segment& s);
 std::string describe(const TxSpec& t);

@@ -148,6 +148,14 @@ class RangeSet {
     }
     return false;
   }
+  // Every number from `from` forward to `to` lies in one range.
+  bool covers_span(uint32_t from, uint32_t to) const {
+    if (saturated_) return true;
+    for (const auto& [lo, len] : r_) {
+      if (from - lo <= len && to - lo <= len && from - lo <= to - lo) return true;
+    }
+    return false;
+  }
   std::string describe() const {
     std::string s;
     for (const auto& [lo, len] : r_) absl::StrAppend(&s, s.empty() ? "" : ", ", "[", lo, ", ", lo + len, "]");
@@ -192,6 +200,7 @@ struct Conn {
   // ---- the segment being processed in the current step, if any ----
   bool in_pending = false;
   SegSummary in;
+  FourTuple in_tuple;
   TcbSnapshot before;
   int out_count = 0;          // segments sent during the step
   bool acked_rcv_nxt = false;  // one of them was an ACK with ack == before.rcv_nxt
@@ -233,6 +242,7 @@ class SeqAckChecker final : public Oracle {
     c.max_snd_wnd = std::max(c.max_snd_wnd, before.snd_wnd);
     c.in_pending = true;
     c.in = s;
+    c.in_tuple = tuple;
     c.before = before;
     c.out_count = 0;
     c.acked_rcv_nxt = false;
@@ -812,11 +822,23 @@ class SeqAckChecker final : public Oracle {
         expected = rn + take + (fin ? 1u : 0u);
       }
     }
-    if (a.rcv_nxt.raw != expected) {
+    // "Segments with higher beginning sequence numbers may be held for later
+    // processing" (RFC 9293 3.10.7.4, seventh step): a receiver that holds them
+    // moves RCV.NXT on past this segment's text once the gap before them fills
+    // (or, entering ESTABLISHED, over text queued from the SYN, 3.10.7.2). Such
+    // a jump stays inside the window offered before the segment and covers only
+    // numbers the peer put on the wire.
+    const auto it = ranges_.find({h, c.in_tuple});
+    const bool reassembled = after(a.rcv_nxt.raw, expected) &&
+                             at_or_before(a.rcv_nxt.raw, rn + wnd) && it != ranges_.end() &&
+                             it->second.covers_span(expected, a.rcv_nxt.raw);
+    if (a.rcv_nxt.raw != expected && !reassembled) {
       report(kAcceptableDataDropped, h, id, c, now,
              absl::StrCat("in ", to_string(st), " the acceptable segment ", describe(s), " at ",
                           rel_in(s.seq), " with RCV.WND ", wnd, " should have taken RCV.NXT from ", rn,
-                          " to ", expected, " (IRS+", expected - b.irs.raw, "), but RCV.NXT is now ",
+                          " to ", expected, " (IRS+", expected - b.irs.raw,
+                          "), or further over octets the peer sent earlier, within the window, "
+                          "but RCV.NXT is now ",
                           a.rcv_nxt.raw, "."));
     }
   }

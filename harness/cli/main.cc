@@ -12,6 +12,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "harness/cli/commands.h"
+#include "harness/cli/pd.h"
 
 ABSL_FLAG(bool, trace, false, "run: print the timeline of each run");
 ABSL_FLAG(std::string, pcap, "", "run: write the packets as sent (sender's view) to this pcap");
@@ -54,6 +55,7 @@ const Command kCommands[] = {
      "  Replays a corpus and reports which of the 11 states and which RFC 9293 transitions\n"
      "  (from, to, cause) were reached, how often, and which never were.",
      synfin::cli::cmd_coverage},
+    {"pd", synfin::cli::kPdUsage, synfin::cli::cmd_pd},
 };
 
 void print_help() {

@@ -6,122 +6,67 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "harness/link_layer.h"
 
 namespace synfin::harness {
 namespace {
 
-// Link types by number, so the values do not depend on the platform's DLT_ macros.
-constexpr int kLinkNull = 0;
-constexpr int kLinkEthernet = 1;
-constexpr int kLinkRawLinux = 12;    // DLT_RAW on most systems
-constexpr int kLinkRawOpenBsd = 14;  // DLT_RAW on OpenBSD
-constexpr int kLinkRaw = 101;        // LINKTYPE_RAW, if libpcap did not map it
-constexpr int kLinkLoop = 108;
-constexpr int kLinkSll = 113;
-constexpr int kLinkIpv4 = 228;
-constexpr int kLinkIpv6 = 229;
-constexpr int kLinkSll2 = 276;
-
-constexpr uint16_t kEtherIpv4 = 0x0800;
-constexpr uint16_t kEtherIpv6 = 0x86dd;
-
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-
-// Skips VLAN tags starting at `offset`, where `ethertype` was read just before it.
-// Returns the IP packet's offset, or nullopt if the frame carries no IPv4/IPv6.
-std::optional<size_t> after_ethertype(const uint8_t* data, size_t size, uint16_t ethertype,
-                                      size_t offset) {
-  while (ethertype == 0x8100 || ethertype == 0x88a8 || ethertype == 0x9100) {
-    if (size < offset + 4) return std::nullopt;
-    ethertype = be16(data + offset + 2);
-    offset += 4;
-  }
-  if (ethertype != kEtherIpv4 && ethertype != kEtherIpv6) return std::nullopt;
-  return offset;
+// Where the stream is: libpcap reads savefiles through stdio, record by record,
+// so the position between two reads is where the next record starts.
+uint64_t position(pcap_t* p) {
+  FILE* f = pcap_file(p);
+  const long at = f ? std::ftell(f) : -1;
+  return at < 0 ? 0 : static_cast<uint64_t>(at);
 }
 
-// Where the IP packet starts in a record of link type `link`, or nullopt to skip it.
-std::optional<size_t> ip_offset(int link, const uint8_t* data, size_t size) {
-  switch (link) {
-    case kLinkRawLinux:
-    case kLinkRawOpenBsd:
-    case kLinkRaw:
-    case kLinkIpv4:
-    case kLinkIpv6: {
-      if (size < 1) return std::nullopt;
-      const int version = data[0] >> 4;
-      if (version != 4 && version != 6) return std::nullopt;
-      return size_t{0};
-    }
-    case kLinkEthernet:
-      if (size < 14) return std::nullopt;
-      return after_ethertype(data, size, be16(data + 12), 14);
-    case kLinkSll:
-      if (size < 16) return std::nullopt;
-      return after_ethertype(data, size, be16(data + 14), 16);
-    case kLinkSll2:
-      if (size < 20) return std::nullopt;
-      return after_ethertype(data, size, be16(data + 0), 20);
-    case kLinkNull:
-    case kLinkLoop: {
-      if (size < 4) return std::nullopt;
-      // DLT_NULL is in the capturing host's byte order, DLT_LOOP in network order;
-      // families are small, so the zero half tells the order.
-      const uint32_t big = static_cast<uint32_t>(data[0]) << 24 |
-                           static_cast<uint32_t>(data[1]) << 16 |
-                           static_cast<uint32_t>(data[2]) << 8 | data[3];
-      const uint32_t little = static_cast<uint32_t>(data[3]) << 24 |
-                              static_cast<uint32_t>(data[2]) << 16 |
-                              static_cast<uint32_t>(data[1]) << 8 | data[0];
-      const uint32_t family = (data[0] == 0 && data[1] == 0) ? big : little;
-      if (family == 2 || family == 10 || family == 24 || family == 28 || family == 30) {
-        return size_t{4};
-      }
-      return std::nullopt;
-    }
-    default:
-      return std::nullopt;
-  }
+absl::Status damage_at(const std::string& name, uint64_t record, uint64_t offset,
+                       absl::string_view why) {
+  return absl::DataLossError(
+      absl::StrCat("pcap ", name, ": record ", record, " at byte offset ", offset, ": ", why));
 }
 
-// The IP packet's own idea of its length, when it is shorter than what the link
-// carried (padding, FCS); else `size`.
-size_t ip_length(const uint8_t* ip, size_t size) {
-  if (size >= 20 && ip[0] >> 4 == 4) {
-    const size_t total = be16(ip + 2);
-    if (total >= 20 && total < size) return total;
-  } else if (size >= 40 && ip[0] >> 4 == 6) {
-    const size_t payload = be16(ip + 4);  // 0: jumbogram, leave it alone
-    if (payload != 0 && 40 + payload < size) return 40 + payload;
-  }
-  return size;
-}
-
-absl::StatusOr<PcapReadResult> read_all(pcap_t* p, const std::string& name) {
+absl::StatusOr<PcapReadResult> read_all(pcap_t* p, const std::string& name,
+                                        const PcapReadOptions& options) {
   PcapReadResult result;
   result.link_type = pcap_datalink(p);
   pcap_pkthdr* hdr = nullptr;
   const u_char* data = nullptr;
   for (uint64_t index = 0;; ++index) {
+    const uint64_t offset = position(p);
     const int rc = pcap_next_ex(p, &hdr, &data);
-    if (rc == PCAP_ERROR_BREAK) break;  // -2: end of file
-    if (rc != 1) {
-      return absl::DataLossError(absl::StrCat("pcap ", name, ": record ", index, ": ",
-                                              rc == PCAP_ERROR ? pcap_geterr(p) : "read failed"));
+    if (rc == PCAP_ERROR_BREAK) {  // -2: end of file
+      result.bytes = position(p);
+      break;
     }
-    const size_t size = hdr->caplen;
-    const std::optional<size_t> offset = ip_offset(result.link_type, data, size);
-    if (!offset) {
+    absl::Status bad;
+    if (rc != 1) {
+      bad = damage_at(name, index, offset, rc == PCAP_ERROR ? pcap_geterr(p) : "read failed");
+    } else if (hdr->caplen > hdr->len) {
+      // libpcap takes this; no capture tool writes it, so the record header is
+      // garbage and so is everything after it.
+      bad = damage_at(name, index, offset,
+                      absl::StrCat("captured length ", hdr->caplen,
+                                   " exceeds the packet's original length ", hdr->len));
+    }
+    if (!bad.ok()) {
+      if (!options.keep_going) return bad;
+      result.damage = std::move(bad);
+      result.bytes = offset;
+      break;
+    }
+    ++result.records;
+    const std::optional<std::span<const uint8_t>> ip =
+        ip_packet_in_frame(result.link_type, std::span<const uint8_t>(data, hdr->caplen));
+    if (!ip) {
       ++result.skipped_non_ip;
       continue;
     }
-    const uint8_t* ip = data + *offset;
-    const size_t len = ip_length(ip, size - *offset);
     CapturedPacket packet;
     packet.at = Instant::from_micros(static_cast<int64_t>(hdr->ts.tv_sec) * 1000000 +
                                      static_cast<int64_t>(hdr->ts.tv_usec));
-    packet.bytes.assign(ip, ip + len);
+    packet.bytes.assign(ip->begin(), ip->end());
     packet.truncated = hdr->caplen < hdr->len;
+    packet.record = index;
     result.packets.push_back(std::move(packet));
   }
   return result;
@@ -129,19 +74,22 @@ absl::StatusOr<PcapReadResult> read_all(pcap_t* p, const std::string& name) {
 
 }  // namespace
 
-absl::StatusOr<PcapReadResult> read_pcap_packets(const std::string& path) {
+absl::StatusOr<PcapReadResult> read_pcap_packets(const std::string& path,
+                                                 const PcapReadOptions& options) {
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   pcap_t* p = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO,
                                                       errbuf);
   if (p == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("pcap ", path, ": cannot open: ", errbuf));
+    return absl::InvalidArgumentError(
+        absl::StrCat("pcap ", path, ": cannot open (file header at byte offset 0): ", errbuf));
   }
-  absl::StatusOr<PcapReadResult> result = read_all(p, path);
+  absl::StatusOr<PcapReadResult> result = read_all(p, path, options);
   pcap_close(p);
   return result;
 }
 
-absl::StatusOr<PcapReadResult> read_pcap_packets_from_memory(std::span<const uint8_t> data) {
+absl::StatusOr<PcapReadResult> read_pcap_packets_from_memory(std::span<const uint8_t> data,
+                                                             const PcapReadOptions& options) {
   static const std::string kName = "<memory>";
   if (data.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("pcap ", kName, ": cannot open: empty buffer"));
@@ -155,9 +103,10 @@ absl::StatusOr<PcapReadResult> read_pcap_packets_from_memory(std::span<const uin
   pcap_t* p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
   if (p == nullptr) {
     std::fclose(f);  // libpcap leaves the stream open when it fails
-    return absl::InvalidArgumentError(absl::StrCat("pcap ", kName, ": cannot open: ", errbuf));
+    return absl::InvalidArgumentError(
+        absl::StrCat("pcap ", kName, ": cannot open (file header at byte offset 0): ", errbuf));
   }
-  absl::StatusOr<PcapReadResult> result = read_all(p, kName);
+  absl::StatusOr<PcapReadResult> result = read_all(p, kName, options);
   pcap_close(p);  // closes `f`
   return result;
 }

@@ -12,6 +12,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "harness/cli/commands.h"
+#include "harness/cli/pcap2corpus.h"
 #include "harness/cli/pd.h"
 
 ABSL_FLAG(bool, trace, false, "run: print the timeline of each run");
@@ -56,6 +57,7 @@ const Command kCommands[] = {
      "  (from, to, cause) were reached, how often, and which never were.",
      synfin::cli::cmd_coverage},
     {"pd", synfin::cli::kPdUsage, synfin::cli::cmd_pd},
+    {"pcap2corpus", synfin::cli::kPcap2corpusUsage, synfin::cli::cmd_pcap2corpus},
 };
 
 void print_help() {

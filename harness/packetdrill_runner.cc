@@ -6,6 +6,7 @@
 #include <iterator>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "harness/packetdrill_compare.h"
@@ -19,7 +20,6 @@ namespace {
 
 // The scripted peer's initial sequence number: the script's "0" on inbound lines.
 constexpr uint32_t kScriptIsn = 1000000;
-constexpr uint16_t kScriptPort = 8080;  // packetdrill's default listen/connect port
 constexpr uint64_t kMaxTimerEvents = 1000000;
 
 Rfc6528IsnGenerator::Key fixed_key() {
@@ -88,6 +88,15 @@ bool Runner::setup() {
       } else {
         return skip(o.pos.line, absl::StrCat("--ip_version=", o.value, " (synfin runs ipv4 or ipv6)"));
       }
+    } else if (o.name == "bind_port" || o.name == "connect_port") {
+      int port = 0;
+      if (!absl::SimpleAtoi(o.value, &port) || port <= 0 || port > 65535) {
+        return fail(o.pos.line, absl::StrCat("--", o.name, " expects a port, found '", o.value, "'"));
+      }
+      if (port_ != 8080 && port_ != port) {
+        return skip(o.pos.line, "--bind_port and --connect_port differ (synfin's script peer uses one port)");
+      }
+      port_ = static_cast<uint16_t>(port);
     } else if (o.name == "tolerance_usecs" || o.name == "tolerance_percent") {
       // Virtual time is exact: nothing to tolerate.
     } else {
@@ -98,7 +107,7 @@ bool Runner::setup() {
   knobs_.max_sock_buf = opt_.profile.max_sock_buf;
   tuple_.local_addr = host_address(family_, 0);
   tuple_.remote_addr = host_address(family_, 1);
-  tuple_.local_port = kScriptPort;
+  tuple_.local_port = port_;
   tuple_.remote_port = next_remote_port_;
   return true;
 }

@@ -144,6 +144,7 @@ class Runner {
   bool iss_known_ = false;
   uint32_t peer_isn_ = 0;
   uint16_t next_remote_port_ = 40000;
+  uint16_t port_ = 8080;  // packetdrill's --bind_port / --connect_port
   uint16_t peer_mss_ = 0;  // the MSS option of the peer's last SYN (0: none)
 
   std::map<int64_t, FdEntry> fds_;

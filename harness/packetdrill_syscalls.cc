@@ -12,8 +12,6 @@
 namespace synfin::harness::pd {
 namespace {
 
-constexpr uint16_t kScriptPort = 8080;
-
 bool is_symbol(const Expr& e, std::string_view name) {
   return e.kind == Expr::Kind::kSymbol && e.text == name;
 }
@@ -222,7 +220,7 @@ std::optional<Runner::Outcome> Runner::attempt(int line, const SyscallSpec& sc) 
   }
 
   if (name == "bind") {
-    f->bound_port = kScriptPort;
+    f->bound_port = port_;
     out.value = 0;
     return out;
   }
@@ -368,7 +366,7 @@ std::optional<Runner::Outcome> Runner::attempt(int line, const SyscallSpec& sc) 
       out.value = 0;
       return out;
     }
-    const uint16_t port = f->bound_port ? f->bound_port : kScriptPort;
+    const uint16_t port = f->bound_port ? f->bound_port : port_;
     const int backlog = static_cast<int>(std::clamp<int64_t>(int_arg(1).value_or(0), 0, 1 << 16));
     auto r = host_->listen(now_, port, backlog);
     notify_app_call(OpKind::kListen, r.ok() ? *r : 0, r.ok(), 0);
@@ -400,7 +398,7 @@ std::optional<Runner::Outcome> Runner::attempt(int line, const SyscallSpec& sc) 
     if (!ensure_host(line)) return std::nullopt;
     if (f->kind == FdEntry::Kind::kListener) return unsupported("connect() on a listening socket");
     if (f->kind == FdEntry::Kind::kFresh) {
-      auto r = host_->connect(now_, host_address(family_, 1), kScriptPort, f->bound_port);
+      auto r = host_->connect(now_, host_address(family_, 1), port_, f->bound_port);
       notify_app_call(OpKind::kConnect, r.ok() ? *r : 0, r.ok(), 0);
       if (!r.ok()) return err(absl::IsAlreadyExists(r.status()) ? "EADDRINUSE" : "EINVAL");
       f->kind = FdEntry::Kind::kConnection;

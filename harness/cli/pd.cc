@@ -1,4 +1,4 @@
-// synfin pd run | export | import: packetdrill scripts in virtual time.
+// synfin pd run | export: packetdrill scripts in virtual time.
 #include "harness/cli/pd.h"
 
 #include <algorithm>
@@ -9,6 +9,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "harness/packetdrill_export.h"
 #include "harness/packetdrill_report.h"
 #include "harness/packetdrill_runner.h"
 
@@ -31,9 +32,7 @@ const char kPdUsage[] =
     "  with the reason) and the summary line. Exit 0 when none failed, 1 otherwise.\n"
     "synfin pd export FILE [--target as-is|endpoint|connection] [--o OUT]\n"
     "  Writes an endpoint scenario or crash input (text or binary) as a packetdrill script: the\n"
-    "  injected segments as '<' lines and what synfin's stack sent as '>' lines.\n"
-    "synfin pd import SCRIPT [--profile ...] [--o OUT]\n"
-    "  Converts a packetdrill script into a binary endpoint scenario (a fuzz seed).";
+    "  injected segments as '<' lines and what synfin's stack sent as '>' lines.";
 
 namespace {
 
@@ -101,16 +100,49 @@ int pd_run(const std::vector<std::string>& args) {
   return t.failed == 0 ? 0 : 1;
 }
 
+int pd_export(const std::vector<std::string>& args, const Flags& flags) {
+  if (args.size() != 1) {
+    std::fprintf(stderr, "synfin pd export: expected exactly one FILE\n");
+    return 2;
+  }
+  auto target = parse_target(flags.target);
+  if (!target.ok()) {
+    std::fprintf(stderr, "synfin pd export: %s\n", std::string(target.status().message()).c_str());
+    return 2;
+  }
+  auto loaded = load_scenario(args[0], *target);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(loaded.status().message()).c_str());
+    return 2;
+  }
+  auto script = harness::pd::export_script(loaded->scenario, args[0]);
+  if (!script.ok()) {
+    std::fprintf(stderr, "synfin pd export: %s\n", std::string(script.status().message()).c_str());
+    return 2;
+  }
+  if (flags.out.empty()) {
+    std::fwrite(script->data(), 1, script->size(), stdout);
+    return 0;
+  }
+  absl::Status st = write_file_atomically(flags.out, *script);
+  if (!st.ok()) {
+    std::fprintf(stderr, "synfin pd export: %s\n", std::string(st.message()).c_str());
+    return 2;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int cmd_pd(const std::vector<std::string>& args, const Flags& flags) {
   if (args.empty()) {
-    std::fprintf(stderr, "synfin pd: expected run, export or import\n%s\n", kPdUsage);
+    std::fprintf(stderr, "synfin pd: expected run or export\n%s\n", kPdUsage);
     return 2;
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "run") return pd_run(rest);
-  std::fprintf(stderr, "synfin pd: unknown subcommand '%s' (expected run, export or import)\n",
+  if (args[0] == "export") return pd_export(rest, flags);
+  std::fprintf(stderr, "synfin pd: unknown subcommand '%s' (expected run or export)\n",
                args[0].c_str());
   return 2;
 }

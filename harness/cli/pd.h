@@ -1,4 +1,4 @@
-// `synfin pd`: packetdrill scripts (run, export, import); see harness/cli/pd.cc.
+// `synfin pd`: packetdrill scripts (run, export); see harness/cli/pd.cc.
 #pragma once
 
 #include <string>
@@ -9,7 +9,7 @@
 namespace synfin::cli {
 
 extern const char kPdUsage[];
-// args[0] is the subcommand: run, export or import.
+// args[0] is the subcommand: run or export.
 int cmd_pd(const std::vector<std::string>& args, const Flags& flags);
 
 }  // namespace synfin::cli

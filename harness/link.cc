@@ -17,6 +17,7 @@ void report_fault(const LinkContext& ctx, FaultKind kind, uint64_t param, Instan
 class FaultApplier {
  public:
   explicit FaultApplier(const LinkContext& ctx) : ctx_(ctx) {}
+  const LinkContext& context() const { return ctx_; }
 
   struct Held {
     Frame frame;
@@ -25,7 +26,7 @@ class FaultApplier {
   };
 
   void apply(FaultKind kind, uint64_t param, Frame&& f, FrameSink* next, std::deque<Held>& held) {
-    const Instant now = f.at;
+    const Instant now = ctx_.now(f.at);
     report_fault(ctx_, kind, param, now);
     switch (kind) {
       case FaultKind::kDrop:
@@ -40,9 +41,11 @@ class FaultApplier {
         f.at = f.at + Duration{static_cast<int64_t>(param)};
         next->accept(std::move(f));
         return;
-      case FaultKind::kReorder:
-        held.push_back(Held{std::move(f), std::max<uint64_t>(param, 1), now + kMaxReorderHold});
+      case FaultKind::kReorder: {
+        const Instant release_by = f.at + kMaxReorderHold;
+        held.push_back(Held{std::move(f), std::max<uint64_t>(param, 1), release_by});
         return;
+      }
       case FaultKind::kCorrupt:
         if (!f.bytes.empty()) {
           const uint64_t bit = param % (f.bytes.size() * 8);
@@ -104,7 +107,7 @@ class ScriptedFaults final : public LinkStage {
   explicit ScriptedFaults(const LinkContext& ctx) : applier_(ctx) {}
   void add(FaultKind kind, uint64_t param) { pending_.push_back({kind, param}); }
   void accept(Frame&& f) override {
-    const Instant now = f.at;
+    const Instant now = applier_.context().now(f.at);
     const size_t held_before = reorder_.held.size();
     if (pending_.empty()) {
       next_->accept(std::move(f));
@@ -131,8 +134,11 @@ class Partition final : public LinkStage {
   explicit Partition(const LinkContext& ctx) : ctx_(ctx) {}
   void until(Instant end) { end_ = std::max(end_, end); }
   void accept(Frame&& f) override {
-    if (f.at < end_) {
-      if (ctx_.observer) ctx_.observer->on_link_drop(ctx_.from_host, "partition", f.at);
+    // A frame put on the link while the partition lasts is lost, whatever delay
+    // an earlier fault gave it.
+    const Instant now = ctx_.now(f.at);
+    if (now < end_) {
+      if (ctx_.observer) ctx_.observer->on_link_drop(ctx_.from_host, "partition", now);
       return;
     }
     next_->accept(std::move(f));
@@ -150,7 +156,7 @@ class RandomFaults final : public LinkStage {
   RandomFaults(const LinkContext& ctx, const FaultMix& mix, uint64_t seed)
       : applier_(ctx), mix_(mix), rng_(seed) {}
   void accept(Frame&& f) override {
-    const Instant now = f.at;
+    const Instant now = applier_.context().now(f.at);
     const size_t held_before = reorder_.held.size();
     std::optional<std::pair<FaultKind, uint64_t>> fault;
     if (!calm_ && !mix_.empty()) {
@@ -187,7 +193,7 @@ class Mtu final : public LinkStage {
   Mtu(const LinkContext& ctx, uint32_t mtu) : ctx_(ctx), mtu_(mtu) {}
   void accept(Frame&& f) override {
     if (mtu_ != 0 && f.bytes.size() > mtu_) {
-      if (ctx_.observer) ctx_.observer->on_link_drop(ctx_.from_host, "mtu", f.at);
+      if (ctx_.observer) ctx_.observer->on_link_drop(ctx_.from_host, "mtu", ctx_.now(f.at));
       return;
     }
     next_->accept(std::move(f));
@@ -211,7 +217,7 @@ class Bottleneck final : public LinkStage {
     // Frames still queued are those whose transmission ends after this one arrives.
     while (!departures_.empty() && departures_.front() <= f.at) departures_.pop_front();
     if (queue_ != 0 && departures_.size() >= queue_) {
-      if (ctx_.observer) ctx_.observer->on_link_drop(ctx_.from_host, "queue", f.at);
+      if (ctx_.observer) ctx_.observer->on_link_drop(ctx_.from_host, "queue", ctx_.now(f.at));
       return;
     }
     const Duration tx{static_cast<int64_t>(f.bytes.size()) * 8 * 1000 / kbps_};

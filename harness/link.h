@@ -50,6 +50,11 @@ class LinkStage : public FrameSink {
 struct LinkContext {
   int from_host = 0;
   RunObserver* observer = nullptr;  // may be null
+  // The simulator's clock. Frames carry their arrival time, which delay faults
+  // have already pushed into the future; what a stage decides (a drop, a fault)
+  // happens now, and is reported and judged at this time.
+  const Instant* clock = nullptr;
+  Instant now(Instant fallback) const { return clock ? *clock : fallback; }
 };
 
 class Link {

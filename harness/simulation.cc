@@ -86,7 +86,7 @@ Simulation::Simulation(const Scenario& scenario, RunObserver* observer, RunLimit
       if (h.draw_mix_from_seed) s.mix = draw_mix(derive_seed(h.seed, 30 + i));
       link_outputs_.push_back(std::make_unique<LinkOutput>(*this, peer_of(i)));
       links_.push_back(std::make_unique<Link>(s, derive_seed(h.seed, 40 + i),
-                                              LinkContext{i, observer_}, link_outputs_.back().get()));
+                                              LinkContext{i, observer_, &now_}, link_outputs_.back().get()));
     }
   }
   sockets_.resize(2);
@@ -144,8 +144,14 @@ bool Simulation::step(Instant target) {
     return false;
   }
   now_ = std::max(now_, *t);
-  // Arrivals first, in the order they were put on the wire...
+  // Arrivals first, in the order they were put on the wire. A zero-delay link
+  // can keep feeding this instant (two hosts answering each other at once), so
+  // the event bound is checked per arrival, not only between instants.
   while (!arrivals_.empty() && arrivals_.top().at <= now_) {
+    if (result_.events >= limits_.max_events) {
+      result_.hit_limit = true;
+      return false;
+    }
     Arrival a = std::move(const_cast<Arrival&>(arrivals_.top()));
     arrivals_.pop();
     ++result_.events;

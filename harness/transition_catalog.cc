@@ -40,9 +40,11 @@ constexpr TransitionKey kCatalogue[] = {
     {S::kClosing, S::kClosed, C::kRecvRst},
     {S::kLastAck, S::kClosed, C::kRecvRst},
     {S::kTimeWait, S::kClosed, C::kRecvRst},
-    // 3.10.7.4 fourth check: SYN in SYN-RECEIVED (passive) and, without RFC 5961,
+    // 3.10.7.4 fourth check: SYN in SYN-RECEIVED (back to LISTEN after a passive
+    // open; reset after a simultaneous open, RFC 5961 off) and, without RFC 5961,
     // in the synchronized states.
     {S::kSynReceived, S::kListen, C::kRecvSynInWindow},
+    {S::kSynReceived, S::kClosed, C::kRecvSynInWindow},
     {S::kEstablished, S::kClosed, C::kRecvSynInWindow},
     {S::kFinWait1, S::kClosed, C::kRecvSynInWindow},
     {S::kFinWait2, S::kClosed, C::kRecvSynInWindow},

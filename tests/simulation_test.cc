@@ -67,6 +67,51 @@ TEST_CASE("a clean transfer delivers every byte, both sides close, the network g
   CHECK(sim.host(1).connection_count() == 1);  // the listener
 }
 
+TEST_CASE("the event bound holds inside one instant when links have no delay", "[sim][limits]") {
+  // With zero propagation delay the whole exchange happens at one virtual instant:
+  // each arrival makes the other host answer at once. The bound must stop that
+  // chain mid-instant, or a fuzz input that makes two hosts answer each other
+  // forever would hang the run.
+  Scenario s = transfer(20000);
+  s.header.links[0].delay = Duration{0};
+  s.header.links[1].delay = Duration{0};
+  RunLimits limits;
+  limits.max_events = 10;
+  Simulation sim(s, nullptr, limits);
+  RunResult r = sim.run();
+  CHECK(r.hit_limit);
+  // Ops count as events too and are not cut mid-op, so at most one op's worth over.
+  CHECK(r.events <= limits.max_events + 1);
+}
+
+TEST_CASE("link drops and faults are reported when they happen, not when the frame would arrive",
+          "[sim][trace]") {
+  // The client's first data segment is delayed by 5 s and then meets the MTU
+  // stage; the drop is decided at send time, so the timeline must not jump ahead.
+  struct Clock : RunObserver {
+    std::vector<Instant> times;
+    std::vector<Instant> drops;
+    void on_wire_send(int, std::span<const uint8_t>, Instant now) override { times.push_back(now); }
+    void on_wire_deliver(int, std::span<const uint8_t>, Instant now) override { times.push_back(now); }
+    void on_fault(int, FaultKind, uint64_t, Instant now) override { times.push_back(now); }
+    void on_link_drop(int, const char*, Instant now) override {
+      times.push_back(now);
+      drops.push_back(now);
+    }
+  } clock;
+  Scenario s;
+  s.header.links[0].mtu = 200;  // handshake packets pass, full-sized data does not
+  Op delay = make(OpKind::kFault, 0, 5'000'000);
+  delay.fault = FaultKind::kDelay;
+  s.ops = {make(OpKind::kListen, 1), make(OpKind::kConnect, 0), wait_ms(100),
+           make(OpKind::kAccept, 1), delay, make(OpKind::kSend, 0, 1000), wait_ms(100)};
+  Simulation sim(s, &clock);
+  sim.run();
+  REQUIRE_FALSE(clock.drops.empty());
+  CHECK(clock.drops.front() < Instant{} + Duration::seconds(1));
+  CHECK(std::is_sorted(clock.times.begin(), clock.times.end()));
+}
+
 TEST_CASE("a scripted drop of the client's SYN is recovered by retransmission", "[sim]") {
   Scenario s = transfer(1000);
   Op drop = make(OpKind::kFault, 0);

@@ -56,7 +56,7 @@ std::optional<size_t> tcp_offset(std::span<const uint8_t> b) {
 std::optional<std::vector<uint8_t>> without_options(std::span<const uint8_t> b, size_t declared) {
   const std::optional<size_t> ip_len = tcp_offset(b);
   if (!ip_len || b.size() < *ip_len + 20) return std::nullopt;
-  const size_t tcp_len = size_t{b[*ip_len + 12] >> 4} * 4;
+  const size_t tcp_len = static_cast<size_t>(b[*ip_len + 12] >> 4) * 4;
   if (tcp_len < 20 || declared < *ip_len + tcp_len) return std::nullopt;
   const size_t payload = declared - *ip_len - tcp_len;
   std::vector<uint8_t> out(b.begin(), b.begin() + static_cast<ptrdiff_t>(*ip_len + 20));

@@ -101,16 +101,48 @@ void read_streams(const Flow& flow, FlowAnalysis& a) {
   }
 }
 
-std::optional<Duration> handshake_rtt(const Flow& flow) {
-  std::optional<Instant> syn, synack;
+// The first SYN, SYN-ACK and the client's ACK after them, as captured.
+struct Handshake {
+  std::optional<Instant> syn, synack, ack;
+};
+
+Handshake find_handshake(const Flow& flow) {
+  Handshake h;
   for (const FlowSegment& s : flow.segments) {
     const Flags f = s.packet.tcp.flags;
-    if (s.from_client && f.syn() && !f.ack() && !syn) syn = s.at;
-    if (!s.from_client && f.syn() && f.ack() && !synack) synack = s.at;
-    if (syn && synack && s.from_client && !f.syn() && f.ack() && s.at > *syn) return s.at - *syn;
+    if (s.from_client && f.syn() && !f.ack() && !h.syn) h.syn = s.at;
+    if (!s.from_client && f.syn() && f.ack() && !h.synack) h.synack = s.at;
+    if (h.syn && h.synack && s.from_client && !f.syn() && f.ack() && s.at > *h.syn) {
+      h.ack = s.at;
+      break;
+    }
   }
-  if (syn && synack && *synack > *syn) return *synack - *syn;
+  return h;
+}
+
+std::optional<Duration> handshake_rtt(const Flow& flow) {
+  const Handshake h = find_handshake(flow);
+  if (h.syn && h.ack) return *h.ack - *h.syn;
+  if (h.syn && h.synack && *h.synack > *h.syn) return *h.synack - *h.syn;
   return std::nullopt;
+}
+
+// Each side's leg is half its quickest answer: the shortest time from a segment
+// the capture saw to that side's first acknowledgment of it (its SYN-ACK answers
+// the SYN too). The quickest answer carries the least delayed-ACK and
+// application time, so it is the best look at the path alone; a handshake whose
+// SYN-ACK the server's application held back says less.
+void read_legs(FlowAnalysis& a) {
+  std::optional<Duration> quickest[2];
+  for (const SegmentInfo& s : a.segments) {
+    if (!s.ack_latency || *s.ack_latency < Duration{0}) continue;
+    std::optional<Duration>& q = quickest[s.from_client ? 0 : 1];
+    if (!q || *s.ack_latency < *q) q = s.ack_latency;
+  }
+  if (!quickest[0] || !quickest[1]) return;
+  a.client_leg = Duration{quickest[0]->us / 2};
+  a.server_leg = Duration{quickest[1]->us / 2};
+  a.rtt = a.client_leg * 2 + a.server_leg * 2;
 }
 
 }  // namespace
@@ -141,6 +173,10 @@ FlowAnalysis analyze_flow(const Flow& flow) {
     info.seq = s;
     info.first_syn = seg.flags.syn() && !std::exchange(w.syn, true);
     info.first_fin = seg.flags.fin() && !std::exchange(w.fin, true);
+    if (info.first_fin) {
+      a.stream[me].fin = e - 1;
+      a.stream[me].fin_segment = i;
+    }
     info.first_rst = seg.flags.rst() && !std::exchange(w.rst, true);
     const uint64_t window = seg.flags.syn() ? uint64_t{seg.window}
                                             : uint64_t{seg.window} << a.stream[me].window_shift;
@@ -188,6 +224,7 @@ FlowAnalysis analyze_flow(const Flow& flow) {
     }
     a.segments.push_back(info);
   }
+  read_legs(a);
   return a;
 }
 

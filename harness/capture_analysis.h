@@ -29,6 +29,9 @@ struct StreamInfo {
   // when both SYNs carried the option (and the capture has both). Capped at 14.
   int window_shift = 0;
   bool any_segment = false;  // the capture holds at least one segment from this side
+  // The side's first FIN: its position and the segment carrying it.
+  std::optional<int64_t> fin;
+  size_t fin_segment = 0;
 };
 
 enum class SegmentKind : uint8_t {
@@ -71,8 +74,13 @@ struct FlowAnalysis {
   StreamInfo stream[2];
   // One per flow segment, same order.
   std::vector<SegmentInfo> segments;
-  // The handshake's round trip when the capture shows it (SYN to the client's
-  // first ACK), else the SYN to SYN-ACK time if positive.
+  // Where the capture point sat: the one-way time from it to the client and to
+  // the server, each half that side's quickest acknowledgment of something the
+  // capture saw the other side send. Zero unless both sides acknowledged
+  // something.
+  Duration client_leg, server_leg;
+  // The round trip: twice both legs when known; else the handshake's (SYN to
+  // the client's first ACK, or SYN to SYN-ACK) when the capture shows it.
   std::optional<Duration> rtt;
 };
 

@@ -48,12 +48,18 @@ class ConnectionBuilder {
     const Instant end = std::max(last_, flow_.segments.back().at) + delay_ + kTick;
     ops_.add(end, ops::socket_call(OpKind::kRecv, kClient, 0, ops::kReadAll));
     if (listening_) ops_.add(end, ops::socket_call(OpKind::kRecv, kServer, 1, ops::kReadAll));
-    s.ops = std::move(ops_).finish(start);
+    s.ops = std::move(ops_).finish();
     return s;
   }
 
  private:
   static constexpr size_t kNone = SIZE_MAX;
+
+  // When the application behind `side` acted on what the capture saw at `t`: a
+  // leg (capture point to that host) earlier.
+  Instant app_time(int side, Instant t) const {
+    return ops::before(t, side == kClient ? a_.client_leg : a_.server_leg);
+  }
 
   // Listen (unless the server refused with a RST), connect when the client's SYN
   // went out, accept once synfin's handshake (three one-way delays) is through.
@@ -64,17 +70,17 @@ class ConnectionBuilder {
     for (size_t i = 0; i < flow_.segments.size(); ++i) {
       const FlowSegment& fs = flow_.segments[i];
       if (!fs.from_client && !first_server) first_server = &fs;
-      if (fs.from_client && a_.segments[i].first_syn) connect_at = fs.at;
+      if (fs.from_client && a_.segments[i].first_syn) connect_at = app_time(kClient, fs.at);
     }
     listening_ = !(first_server && first_server->packet.tcp.flags.rst() &&
                    !a_.stream[kServer].syn_seen);
-    if (listening_) ops_.add(start, ops::listen(kServer, port));
+    if (listening_) ops_.add(std::min(start, connect_at), ops::listen(kServer, port));
     connect_op_ = ops_.add(connect_at, ops::connect(kClient, port));
     for (size_t i = 0; i < flow_.segments.size(); ++i) {
       const FlowSegment& fs = flow_.segments[i];
-      if (fs.from_client && fs.at >= connect_at && fs.packet.tcp.flags.ack() &&
+      if (fs.from_client && app_time(kClient, fs.at) >= connect_at && fs.packet.tcp.flags.ack() &&
           !fs.packet.tcp.flags.syn()) {
-        handshake_done = fs.at;
+        handshake_done = fs.at + a_.server_leg;  // when the ACK reached the server
         break;
       }
     }
@@ -91,7 +97,8 @@ class ConnectionBuilder {
     if (info.first_syn) op_of_[i] = connect_op_;
     if (side == kServer && !listening_) return;
     const int socket = side == kClient ? 0 : 1;
-    const Instant at = side == kServer ? std::max(fs.at, accept_at_) : fs.at;
+    const Instant at = side == kServer ? std::max(app_time(side, fs.at), accept_at_)
+                                       : app_time(side, fs.at);
     last_ = std::max(last_, at);
     if (info.new_bytes > 0) {
       op_of_[i] = ops_.add(at, ops::socket_call(OpKind::kSend, side, socket, info.new_bytes));

@@ -18,7 +18,11 @@ class EndpointBuilder {
       : flow_(flow), a_(a), host_(a.stream[kClient].any_segment || !a.stream[kServer].any_segment
                                       ? kServer
                                       : kClient),
-        peer_(1 - host_) {}
+        peer_(1 - host_),
+        // The peer's segments reach the host at once, so the host's calls move
+        // to the host's own clock: a segment the capture saw from the host left
+        // it two legs (capture point to host) earlier, relative to the peer's.
+        host_lead_(host_ == kServer ? a.server_leg * 2 : a.client_leg * 2) {}
 
   Scenario build() {
     Scenario s;
@@ -29,16 +33,17 @@ class EndpointBuilder {
     mss_ = s.header.config.mss;
     if (flow_.segments.empty()) return s;
     const Instant start = flow_.segments.front().at;
+    floor_ = start;
     open(start);
     for (size_t i = 0; i < flow_.segments.size(); ++i) {
       const FlowSegment& fs = flow_.segments[i];
       if ((fs.from_client ? kClient : kServer) == peer_) {
         from_peer(fs, a_.segments[i]);
       } else {
-        from_host(fs.at, a_.segments[i]);
+        from_host(host_time(fs.at), a_.segments[i]);
       }
     }
-    s.ops = std::move(ops_).finish(start);
+    s.ops = std::move(ops_).finish();
     return s;
   }
 
@@ -101,6 +106,7 @@ class EndpointBuilder {
   void accept(Instant at) {
     if (accepted_ || host_ != kServer) return;
     accepted_ = true;
+    floor_ = at;
     ops_.add(at, ops::accept(0));
   }
 
@@ -109,14 +115,7 @@ class EndpointBuilder {
     InjectedSegment seg;
     seg.flags = t.flags;
     seg.seq = static_cast<uint32_t>(t.seq.raw - a_.stream[peer_].isn);
-    if (t.flags.ack()) {
-      if (info.acks_all) {
-        seg.ack_base = AckBase::kSndMax;
-        seg.ack = 0;
-      } else {
-        seg.ack = static_cast<uint32_t>(t.ack.raw - a_.stream[host_].isn);
-      }
-    }
+    if (t.flags.ack()) set_ack(seg, fs.at, info);
     seg.window = static_cast<uint16_t>(std::min<uint32_t>(info.window_bytes, 65535));
     seg.urgent_pointer = t.urgent_pointer;
     seg.options = t.options;
@@ -148,6 +147,24 @@ class EndpointBuilder {
     }
   }
 
+  // The peer's acknowledgment, against what synfin will have sent by `at`.
+  void set_ack(InjectedSegment& seg, Instant at, const SegmentInfo& info) const {
+    const StreamInfo& host = a_.stream[host_];
+    const bool covers_fin = host.fin && info.ack > *host.fin;
+    // The host's calls run a little ahead of the capture's order (host_time), so
+    // synfin may already have sent a FIN this ACK does not cover.
+    const bool fin_out = host.fin && host_time(flow_.segments[host.fin_segment].at) <= at;
+    if (covers_fin || (info.acks_all && !fin_out)) {
+      seg.ack_base = AckBase::kSndMax;
+      seg.ack = 0;
+    } else if (info.acks_all) {
+      seg.ack_base = AckBase::kSndMax;
+      seg.ack = -1;
+    } else {
+      seg.ack = static_cast<uint32_t>(info.ack);
+    }
+  }
+
   void from_host(Instant at, const SegmentInfo& info) {
     if (!has_socket()) return;
     if (info.new_bytes > 0 || info.first_fin || info.first_rst) accept(at);
@@ -158,9 +175,15 @@ class EndpointBuilder {
 
   bool has_socket() const { return socket_ >= 0; }
 
+  // When the host made the call the capture shows at `t`: never before the
+  // calls already laid out for the connection (the accept).
+  Instant host_time(Instant t) const { return std::max(ops::before(t, host_lead_), floor_); }
+
   const Flow& flow_;
   const FlowAnalysis& a_;
   const int host_, peer_;  // which capture side synfin plays, and the scripted one
+  const Duration host_lead_;
+  Instant floor_;
   uint16_t mss_ = 1460;
   int socket_ = -1;  // the host's connection in its socket table; -1: none
   bool accepted_ = false;

@@ -50,6 +50,9 @@ inline Op fault(int sender, FaultKind kind, uint64_t param) {
   return op;
 }
 
+// `d` before `t` (stack/time.h defines only Instant + Duration).
+inline Instant before(Instant t, Duration d) { return t + Duration{-d.us}; }
+
 // What a read asks for: more than any receive buffer holds, so one read takes
 // everything that has arrived.
 inline constexpr uint64_t kReadAll = 65536;

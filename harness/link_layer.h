@@ -21,10 +21,10 @@ namespace synfin::harness {
 // reports it, or the LINKTYPE_ value from a savefile header; the two agree for
 // every type above but RAW). Only IPv4 (ethertype 0x0800, PPP 0x0021) and IPv6
 // (0x86dd, PPP 0x0057) are found; nullopt for anything else (ARP, other
-// ethertypes, unsupported link types, frames too short for their link header). Link-layer padding after the IP packet
-// (Ethernet minimum-frame padding, an FCS) is trimmed when the IP header's length
-// says the packet is shorter; nothing else is changed, so decode_packet can judge
-// the bytes.
+// ethertypes, unsupported link types, frames too short for their link header).
+// Link-layer padding after the IP packet (Ethernet minimum-frame padding, an FCS)
+// is trimmed when the IP header's length says the packet is shorter; nothing else
+// is changed, so decode_packet can judge the bytes.
 std::optional<std::span<const uint8_t>> ip_packet_in_frame(int link,
                                                            std::span<const uint8_t> frame);
 

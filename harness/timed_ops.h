@@ -27,14 +27,15 @@ class TimedOps {
     const Entry& e = ops_[handle];
     ops_.push_back(Entry{e.at, e.key - 1, op});
   }
-  // The ops from `start` on, in time order, with waits for the gaps.
-  std::vector<Op> finish(Instant start) && {
+  // The ops in time order, with waits for the gaps; the run starts at the
+  // earliest op.
+  std::vector<Op> finish() && {
     std::stable_sort(ops_.begin(), ops_.end(), [](const Entry& a, const Entry& b) {
       return a.at != b.at ? a.at < b.at : a.key < b.key;
     });
     std::vector<Op> out;
     out.reserve(ops_.size() * 2);
-    Instant now = start;
+    Instant now = ops_.empty() ? Instant{} : ops_.front().at;
     for (Entry& e : ops_) {
       if (e.at > now) {
         Op wait;

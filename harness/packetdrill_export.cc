@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "harness/packetdrill_directive.h"
 #include "harness/run_observer.h"
 #include "harness/simulation.h"
 #include "stack/codec.h"
@@ -136,7 +137,8 @@ absl::StatusOr<std::string> export_script(const Scenario& input, const std::stri
   std::string out = absl::StrCat(
       "// ", source, " as a packetdrill script (synfin pd export): '<' lines are the segments\n"
       "// synfin injected, '>' lines what synfin's stack sent, at synfin's virtual times.\n"
-      "// The sysctl lines are FreeBSD's names for synfin's Config values.\n",
+      "// The sysctl lines are FreeBSD's names for synfin's Config values; the synfin-config\n"
+      "// line is all of synfin's Config (synfin pd run uses it instead of its profile's).\n",
       "--ip_version=", h.family == IpFamily::kV4 ? "ipv4" : "ipv6", "\n");
   if (port != 8080) absl::StrAppend(&out, "--bind_port=", port, "\n--connect_port=", port, "\n");
   std::vector<std::string> lines;
@@ -149,14 +151,8 @@ absl::StatusOr<std::string> export_script(const Scenario& input, const std::stri
   sysctl("net.inet.tcp.rexmit_slop=0");
   sysctl(absl::StrCat("net.inet.tcp.recvspace=", c.recv_buffer));
   sysctl(absl::StrCat("net.inet.tcp.sendspace=", c.send_buffer));
-  std::vector<std::string> notes;
-  if (!c.rfc5961_ack) notes.push_back("rfc5961_ack off");
-  if (!c.rfc1337) notes.push_back("rfc1337 off");
-  if (!c.drop_syn_fin) notes.push_back("drop_syn_fin off");
-  if (c.time_wait_syn == TimeWaitSynPolicy::kReuseIfSeqGreater) notes.push_back("time_wait_syn=reuse");
-  if (!notes.empty()) {
-    absl::StrAppend(&out, "// synfin settings with no sysctl: ", absl::StrJoin(notes, ", "), "\n");
-  }
+  // What the sysctls cannot say, for `synfin pd run` (a comment to packetdrill).
+  absl::StrAppend(&out, config_directive(c), "\n");
 
   std::map<int, int> fd_of;  // socket table index -> descriptor
   auto new_fd = [&fd_of]() {
@@ -169,8 +165,13 @@ absl::StatusOr<std::string> export_script(const Scenario& input, const std::stri
     return fd;
   };
   int listener_fd = 3;
+  // packetdrill's socket under test: a listen() or connect() makes it anew; its
+  // first SYN (active) or SYN-ACK (passive) sets the local ISN that every later
+  // '>' sequence number is relative to, a new incarnation's SYN-ACK included.
   uint16_t local_port = 0;
+  uint16_t peer_port = kPeerPort;
   uint32_t iss = 0;
+  bool iss_known = false;
   Instant last;
   std::vector<std::pair<Instant, std::string>> timed;
   for (const std::string& l : lines) timed.emplace_back(Instant{}, l);
@@ -178,17 +179,19 @@ absl::StatusOr<std::string> export_script(const Scenario& input, const std::stri
     auto add = [&](std::string l) { timed.emplace_back(it.at, std::move(l)); };
     if (it.kind == Item::Kind::kOut) {
       const Segment& seg = it.packet.tcp;
-      if (seg.flags.syn()) {
+      if (seg.flags.syn() && !iss_known) {
         iss = seg.seq.raw;
+        iss_known = true;
         local_port = seg.src_port;
+        peer_port = seg.dst_port;
       }
       add(packet_line(it, iss, h.peer_isn));
       continue;
     }
     if (it.kind == Item::Kind::kIn) {
       const Segment& seg = it.packet.tcp;
-      const bool ours = it.packet.src == host_address(h.family, 1) && seg.src_port == kPeerPort &&
-                        (local_port == 0 || seg.dst_port == local_port || seg.flags.syn());
+      const bool ours = it.packet.src == host_address(h.family, 1) && seg.src_port == peer_port &&
+                        (local_port == 0 || seg.dst_port == local_port);
       const std::string l = packet_line(it, h.peer_isn, iss);
       add(ours ? l : absl::StrCat("// spoofed 4-tuple, not expressible in packetdrill: ", l));
       if (ours && seg.flags.syn() && !seg.flags.ack()) local_port = seg.dst_port;
@@ -207,6 +210,8 @@ absl::StatusOr<std::string> export_script(const Scenario& input, const std::stri
         fd_of[static_cast<int>(call.result)] = f;
         listener_fd = f;
         local_port = 0;
+        peer_port = kPeerPort;
+        iss_known = false;
         add(absl::StrCat("socket(..., SOCK_STREAM, IPPROTO_TCP) = ", f));
         add(absl::StrCat("setsockopt(", f, ", SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0"));
         add(absl::StrCat("bind(", f, ", ..., ...) = 0"));
@@ -216,6 +221,8 @@ absl::StatusOr<std::string> export_script(const Scenario& input, const std::stri
       case OpKind::kConnect: {
         const int f = new_fd();
         fd_of[static_cast<int>(call.result)] = f;
+        local_port = 0;  // the SYN, next, names both ports
+        iss_known = false;
         add(absl::StrCat("socket(..., SOCK_STREAM, IPPROTO_TCP) = ", f));
         add(absl::StrCat("fcntl(", f, ", F_SETFL, O_RDWR | O_NONBLOCK) = 0"));
         add(absl::StrCat("connect(", f, ", ..., ...) = -1 EINPROGRESS (Operation now in progress)"));

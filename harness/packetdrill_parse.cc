@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "harness/packetdrill_directive.h"
 #include "harness/packetdrill_parse.h"
 #include "stack/segment.h"
 
@@ -559,7 +560,27 @@ absl::StatusOr<Script> parse_script(std::string_view text, std::string_view file
   absl::StatusOr<std::string> pre = preprocess(text, file, defines);
   if (!pre.ok()) return pre.status();
   Parser parser(*pre, file);
-  return parser.run();
+  absl::StatusOr<Script> script = parser.run();
+  if (!script.ok()) return script;
+  // The synfin-config comment, read from the preprocessed text (so an untaken
+  // #ifdef branch's is blank).
+  int line = 1;
+  for (size_t at = 0; at < pre->size(); ++line) {
+    size_t end = pre->find('\n', at);
+    if (end == std::string::npos) end = pre->size();
+    const std::string_view l = std::string_view(*pre).substr(at, end - at);
+    const size_t lead = l.find_first_not_of(" \t");
+    if (lead != std::string_view::npos && l.substr(lead).starts_with(kConfigDirective)) {
+      const SourcePos pos{line, static_cast<int>(lead) + 1};
+      if (script->synfin_config) {
+        return absl::InvalidArgumentError(absl::StrCat(av(file), ":", pos.line, ":", pos.col,
+                                                       ": expected one synfin-config line, found a second"));
+      }
+      script->synfin_config = ConfigLine{std::string(l.substr(lead + kConfigDirective.size())), pos};
+    }
+    at = end + 1;
+  }
+  return script;
 }
 
 }  // namespace synfin::harness::pd

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "harness/packetdrill_compare.h"
+#include "harness/packetdrill_directive.h"
 #include "harness/packetdrill_parse.h"
 #include "harness/packetdrill_runner_internal.h"
 #include "harness/pattern.h"
@@ -105,6 +106,12 @@ bool Runner::setup() {
   }
   knobs_.config = config_for(opt_.profile, family_);
   knobs_.max_sock_buf = opt_.profile.max_sock_buf;
+  if (script_.synfin_config) {
+    // synfin's own Config, as `synfin pd export` wrote it: the profile's is replaced.
+    absl::StatusOr<Config> c = parse_config_directive(script_.synfin_config->fields);
+    if (!c.ok()) return fail(script_.synfin_config->pos.line, absl::StrCat("synfin-config: ", c.status().message()));
+    knobs_.config = *c;
+  }
   tuple_.local_addr = host_address(family_, 0);
   tuple_.remote_addr = host_address(family_, 1);
   tuple_.local_port = port_;

@@ -98,9 +98,16 @@ struct ScriptOption {
   SourcePos pos;
 };
 
+// A `// synfin-config: --name=value ...` comment (harness/packetdrill_directive.h).
+struct ConfigLine {
+  std::string fields;  // after the marker
+  SourcePos pos;
+};
+
 struct Script {
   std::string file;
   std::vector<ScriptOption> options;
+  std::optional<ConfigLine> synfin_config;
   std::vector<Event> events;
 };
 

@@ -1,4 +1,4 @@
-// synfin pd run | export: packetdrill scripts in virtual time.
+// synfin pd run | export | import: packetdrill scripts in virtual time.
 #include "harness/cli/pd.h"
 
 #include <algorithm>
@@ -32,11 +32,13 @@ const char kPdUsage[] =
     "  with the reason) and the summary line. Exit 0 when none failed, 1 otherwise.\n"
     "synfin pd export FILE [--target as-is|endpoint|connection] [--o OUT]\n"
     "  Writes an endpoint scenario or crash input (text or binary) as a packetdrill script: the\n"
-    "  injected segments as '<' lines and what synfin's stack sent as '>' lines.";
+    "  injected segments as '<' lines and what synfin's stack sent as '>' lines.\n"
+    "synfin pd import SCRIPT...|DIR... --o DIR [--profile rfc|freebsd|linux] [--notes]\n"
+    "  Turns packetdrill scripts into endpoint_fuzzer seeds: binary endpoint scenarios, each run\n"
+    "  with the oracles on before it is written (atomically, named by content hash) to DIR.\n"
+    "  Prints each script's seed or why it was skipped, and a summary; exit 2 if a script is bad.";
 
-namespace {
-
-std::vector<std::string> expand(const std::vector<std::string>& paths) {
+std::vector<std::string> expand_scripts(const std::vector<std::string>& paths) {
   std::vector<std::string> out;
   for (const std::string& p : paths) {
     std::error_code ec;
@@ -56,13 +58,15 @@ std::vector<std::string> expand(const std::vector<std::string>& paths) {
   return out;
 }
 
+namespace {
+
 int pd_run(const std::vector<std::string>& args) {
   auto profile = harness::pd::profile_named(absl::GetFlag(FLAGS_profile));
   if (!profile.ok()) {
     std::fprintf(stderr, "synfin pd run: %s\n", std::string(profile.status().message()).c_str());
     return 2;
   }
-  const std::vector<std::string> files = expand(args);
+  const std::vector<std::string> files = expand_scripts(args);
   if (files.empty()) {
     std::fprintf(stderr, "synfin pd run: no scripts given (or none found)\n");
     return 2;
@@ -136,13 +140,14 @@ int pd_export(const std::vector<std::string>& args, const Flags& flags) {
 
 int cmd_pd(const std::vector<std::string>& args, const Flags& flags) {
   if (args.empty()) {
-    std::fprintf(stderr, "synfin pd: expected run or export\n%s\n", kPdUsage);
+    std::fprintf(stderr, "synfin pd: expected run, export or import\n%s\n", kPdUsage);
     return 2;
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "run") return pd_run(rest);
   if (args[0] == "export") return pd_export(rest, flags);
-  std::fprintf(stderr, "synfin pd: unknown subcommand '%s' (expected run or export)\n",
+  if (args[0] == "import") return pd_import(rest, flags);
+  std::fprintf(stderr, "synfin pd: unknown subcommand '%s' (expected run, export or import)\n",
                args[0].c_str());
   return 2;
 }

@@ -1,4 +1,5 @@
-// `synfin pd`: packetdrill scripts (run, export); see harness/cli/pd.cc.
+// `synfin pd`: packetdrill scripts (run, export, import); see harness/cli/pd.cc
+// and harness/cli/pd_import.cc.
 #pragma once
 
 #include <string>
@@ -9,7 +10,13 @@
 namespace synfin::cli {
 
 extern const char kPdUsage[];
-// args[0] is the subcommand: run or export.
+// args[0] is the subcommand: run, export or import.
 int cmd_pd(const std::vector<std::string>& args, const Flags& flags);
+
+// The scripts named: files as given, and every *.pkt under each directory
+// (recursively, sorted).
+std::vector<std::string> expand_scripts(const std::vector<std::string>& paths);
+// synfin pd import SCRIPT...|DIR... --o DIR (args without the subcommand).
+int pd_import(const std::vector<std::string>& args, const Flags& flags);
 
 }  // namespace synfin::cli

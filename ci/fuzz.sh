@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 seconds=60
-targets="segment_codec_fuzzer,endpoint_fuzzer,connection_fuzzer,scenario_text_fuzzer"
+targets="segment_codec_fuzzer,endpoint_fuzzer,connection_fuzzer,scenario_text_fuzzer,pcap_import_fuzzer"
 engine=libfuzzer
 jobs=1
 merge=1

@@ -18,7 +18,7 @@ export SRC="$tmp/src" OUT="$tmp/out" WORK="$tmp/work"
 bash "$repo/ci/oss-fuzz/build.sh" > "$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; exit 1; }
 
 status=0
-for t in segment_codec_fuzzer endpoint_fuzzer connection_fuzzer scenario_text_fuzzer; do
+for t in segment_codec_fuzzer endpoint_fuzzer connection_fuzzer scenario_text_fuzzer pcap_import_fuzzer; do
   for f in "$t" "${t}_seed_corpus.zip" "$t.options"; do
     [ -s "$OUT/$f" ] || { echo "missing \$OUT/$f"; status=1; }
   done
@@ -34,5 +34,5 @@ done
 for d in segment_codec_fuzzer.dict scenario_text_fuzzer.dict; do
   [ -s "$OUT/$d" ] || { echo "missing \$OUT/$d"; status=1; }
 done
-[ $status -eq 0 ] && echo "oss-fuzz build: 4 targets, seed corpora, options and dictionaries in place"
+[ $status -eq 0 ] && echo "oss-fuzz build: 5 targets, seed corpora, options and dictionaries in place"
 exit $status

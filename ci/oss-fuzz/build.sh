@@ -10,7 +10,7 @@
 # emulation with libstdc++) the system Abseil is used.
 src_dir=${SYNFIN_SRC:-$SRC/synfin}
 work=${WORK:-$(mktemp -d)}
-targets="segment_codec_fuzzer endpoint_fuzzer connection_fuzzer scenario_text_fuzzer"
+targets="segment_codec_fuzzer endpoint_fuzzer connection_fuzzer scenario_text_fuzzer pcap_import_fuzzer"
 
 prefix_args=()
 if [ -d "$SRC/abseil-cpp" ]; then

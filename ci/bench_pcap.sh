@@ -36,7 +36,7 @@ report() {  # report LABEL START END
 
 echo "== $file: $bytes bytes, $runs runs each"
 "$synfin" pcap2corpus "$file" --o "$tmp/warm" | tail -n 8
-tshark -r "$file" -q > /dev/null  # warm the page cache and tshark's first-run setup
+tshark -r "$file" -q > /dev/null 2>&1  # warm the page cache and tshark's first-run setup
 
 t0=$(now)
 for i in $(seq "$runs"); do "$synfin" pcap2corpus "$file" --o "$tmp/p$i" > /dev/null; done
@@ -51,6 +51,6 @@ t1=$(now)
 report "synfin pcap2corpus (one process)" "$t0" "$t1"
 
 t0=$(now)
-for i in $(seq "$runs"); do tshark -r "$file" -q > /dev/null; done
+for i in $(seq "$runs"); do tshark -r "$file" -q > /dev/null 2>&1; done
 t1=$(now)
 report "tshark -r FILE -q (per process)" "$t0" "$t1"

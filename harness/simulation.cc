@@ -342,9 +342,13 @@ void Simulation::app_call(int h, const Op& op) {
       if (!s) break;
       const size_t n = static_cast<size_t>(std::min(op.amount, limits_.max_send_bytes));
       call.requested = n;
-      // The buffer is reused across calls; only the bytes this call sends are written.
-      if (recv_buf_.size() < n) recv_buf_.resize(n);
-      const std::span<uint8_t> buf(recv_buf_.data(), n);
+      // SEND takes what fits in the send buffer and no more, so only that much of
+      // the stream is generated: a fuzz input asking for 64 KiB per call must not
+      // pay for 64 KiB of pattern bytes it cannot send. The buffer is reused.
+      const Connection* conn = host.connection(s->handle);
+      const size_t fill = conn ? std::min(n, conn->send_space()) : 0;  // no TCB: the call fails
+      if (app_buf_.size() < fill) app_buf_.resize(fill);
+      const std::span<uint8_t> buf(app_buf_.data(), fill);
       fill_stream(s->sent, buf);
       auto r = host.send(now_, s->handle, buf);
       if (!r.ok()) {
@@ -360,8 +364,12 @@ void Simulation::app_call(int h, const Op& op) {
       if (!s) break;
       const size_t n = static_cast<size_t>(std::min(op.amount, limits_.max_send_bytes));
       call.requested = n;
-      if (recv_buf_.size() < n) recv_buf_.resize(n);
-      auto r = host.recv(now_, s->handle, std::span<uint8_t>(recv_buf_.data(), n));
+      // RECEIVE returns at most what is readable; the buffer only needs that much
+      // (but at least one byte, so an empty read stays a read, not a no-op).
+      const Connection* conn = host.connection(s->handle);
+      const size_t room = std::min(n, conn ? std::max<size_t>(conn->readable(), 1) : 1);
+      if (app_buf_.size() < room) app_buf_.resize(room);
+      auto r = host.recv(now_, s->handle, std::span<uint8_t>(app_buf_.data(), room));
       if (!r.ok()) {
         fail(r.status());
         break;

@@ -125,7 +125,7 @@ class Simulation {
   std::deque<Sent> unexpected_;
   bool strict_ = false;  // the scenario has expectations
   std::vector<uint8_t> wire_;  // reused encode buffer
-  std::vector<uint8_t> recv_buf_;  // reused app read buffer
+  std::vector<uint8_t> app_buf_;  // reused app send/read buffer
 };
 
 // Runs a scenario start to end. `observer` may be null.

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Fuzz-target throughput on the shipped seed corpus: executions per second of every
+# target, without sanitizers (clang-14 -O3, the speed build) and with ASan+UBSan
+# (what the campaign runs), plus the time one full replay of every corpus and
+# regression file takes. With valgrind installed it also counts instructions per
+# execution, a figure that does not depend on how busy the machine is.
+#
+# usage: ci/bench.sh [--repeat N] [--targets a,b,...] [--no-asan] [--no-instructions]
+#   --repeat N   passes over each target's corpus per timing (default 200)
+# Numbers are wall-clock on this machine; run it on an idle one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+repeat=200
+targets="segment_codec_fuzzer,endpoint_fuzzer,connection_fuzzer,scenario_text_fuzzer"
+asan=1
+instructions=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --repeat) repeat="$2"; shift 2 ;;
+    --targets) targets="$2"; shift 2 ;;
+    --no-asan) asan=0; shift ;;
+    --no-instructions) instructions=0; shift ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "ci/bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+[[ "$repeat" =~ ^[0-9]+$ && "$repeat" -gt 0 ]] || { echo "ci/bench.sh: --repeat must be a positive number" >&2; exit 2; }
+
+bash ci/deps.sh
+ncpu=$(nproc 2>/dev/null || echo 2)
+IFS=',' read -r -a target_list <<< "$targets"
+
+# Replay-driver builds (SYNFIN_FUZZ_ENGINE=none): the same target code a fuzzer
+# runs, driven by fuzz/replay_main.cc --repeat instead of an engine, so the figure
+# is the target's own cost.
+build() {  # build DIR SANITIZE
+  cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++-14 \
+    -DSYNFIN_SANITIZE="$2" -DSYNFIN_FUZZ_ENGINE=none -DSYNFIN_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$1" -j "$ncpu" --target "${target_list[@]}" >/dev/null
+}
+echo "== build (clang-14 -O3, replay driver; and with ASan+UBSan)"
+build build/bench OFF
+[ "$asan" = 1 ] && build build/bench-asan ON
+
+# Throughput is measured on the seeds (what a campaign starts from); regression
+# inputs are often the long runs that once hung or crashed, so they count only in
+# the full-replay time.
+seeds_of() { echo "corpus/$1"; }
+corpus_of() {  # every committed input of a target: seeds and regressions
+  local dirs=("corpus/$1")
+  [ -d "corpus/regressions/$1" ] && dirs+=("corpus/regressions/$1")
+  echo "${dirs[@]}"
+}
+field() { sed -nE "s#(^|.* )$1 ([0-9.]+).*#\2#p"; }
+
+instr_per_exec() {  # instr_per_exec BINARY DIRS...: (I(2r) - I(r)) / (r * inputs), startup cancels out
+  local bin=$1; shift
+  local r=20 a b n
+  a=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" --repeat $r "$@" 2>&1 |
+      sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+  b=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" --repeat $((2 * r)) "$@" 2>&1 |
+      sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+  n=$("$bin" --repeat 1 "$@" | field inputs)
+  echo $(( (b - a) / (r * n) ))
+}
+
+have_valgrind=0
+[ "$instructions" = 1 ] && command -v valgrind >/dev/null && have_valgrind=1
+
+printf '\n%-22s %7s %12s %10s %12s %10s %14s\n' target inputs "exec/s" "us/exec" "asan exec/s" "asan us" "instr/exec"
+for t in "${target_list[@]}"; do
+  read -r -a dirs <<< "$(seeds_of "$t")"
+  fast=$(build/bench/fuzz/"$t" --repeat "$repeat" "${dirs[@]}")
+  inputs=$(echo "$fast" | field inputs)
+  eps=$(echo "$fast" | field "exec/s")
+  us=$(echo "$fast" | field "us/exec")
+  aeps=-; aus=-
+  if [ "$asan" = 1 ]; then
+    slow=$(build/bench-asan/fuzz/"$t" --repeat $(( (repeat + 9) / 10 )) "${dirs[@]}")
+    aeps=$(echo "$slow" | field "exec/s"); aus=$(echo "$slow" | field "us/exec")
+  fi
+  ipe=-
+  [ "$have_valgrind" = 1 ] && ipe=$(instr_per_exec build/bench/fuzz/"$t" "${dirs[@]}")
+  printf '%-22s %7s %12s %10s %12s %10s %14s\n' "$t" "$inputs" "$eps" "$us" "$aeps" "$aus" "$ipe"
+done
+
+# One full replay of everything committed, as ctest does it (the speed build).
+start=$(date +%s.%N)
+for t in "${target_list[@]}"; do
+  read -r -a dirs <<< "$(corpus_of "$t")"
+  build/bench/fuzz/"$t" "${dirs[@]}" >/dev/null
+done
+end=$(date +%s.%N)
+awk -v s="$start" -v e="$end" -v n="${#target_list[@]}" \
+  'BEGIN { printf "\nfull corpus replay (%d targets, speed build): %.3f s\n", n, e - s }'

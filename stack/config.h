@@ -32,9 +32,12 @@ struct Config {
   int syn_retries = 6;
   int data_retries = 10;
 
-  // Receive buffer in bytes: the largest window we advertise (no scaling yet,
-  // so capped at 65535).
+  // Receive buffer in bytes: the largest window we advertise. Past 65535 octets
+  // the window needs RFC 7323 scaling; without it the window stays at 65535.
   uint32_t recv_buffer = 65535;
+  // RFC 7323 2: offer the Window Scale option in our SYN (with the shift the
+  // receive buffer needs, 0 if none) and use scaling when the peer offers it too.
+  bool window_scale = true;
   // Send buffer in bytes: how much unacknowledged plus unsent data the app may queue.
   uint32_t send_buffer = 65536;
   // Out-of-order segments held for reassembly (RFC 9293 3.10.7.4, seventh step:

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "stack/rfc9293.h"
+#include "stack/window_scale.h"
 
 namespace synfin {
 
@@ -184,8 +185,7 @@ size_t Connection::receive(Instant now, std::span<uint8_t> buf, Outbox& out) {
   const bool can_receive = state_ == State::kEstablished || state_ == State::kFinWait1 ||
                            state_ == State::kFinWait2;
   if (can_receive) {
-    const uint32_t offer = std::min<uint32_t>(static_cast<uint32_t>(recv_.free_space()), 65535);
-    const SeqNum new_edge = rcv_nxt_ + SeqLen(offer);
+    const SeqNum new_edge = rcv_nxt_ + SeqLen(window_offer());
     const uint32_t threshold =
         std::min<uint32_t>(static_cast<uint32_t>(recv_.limit() / 2), effective_mss());
     if (seq_gt(new_edge, rcv_adv_) && distance(rcv_adv_, new_edge).raw >= threshold) {
@@ -331,8 +331,9 @@ void Connection::on_segment_listen(Instant now, const Segment& seg, Outbox& out)
   irs_ = seg.seq;
   rcv_nxt_ = seg.seq + SeqLen(1);
   have_irs_ = true;
-  // The window the SYN-ACK will offer (advertise_window() computes the same).
-  rcv_adv_ = rcv_nxt_ + SeqLen(std::min<uint32_t>(static_cast<uint32_t>(recv_.free_space()), 65535));
+  negotiate_window_scale(seg);
+  // The window the SYN-ACK will offer, unscaled as in every SYN (RFC 7323 2.2).
+  rcv_adv_ = rcv_nxt_ + SeqLen(window_field(static_cast<uint32_t>(recv_.free_space()), 0));
   queue_syn_text(seg);
   if (seg.options.mss && *seg.options.mss != 0) peer_mss_ = *seg.options.mss;
   iss_ = env_.isn->isn(tuple_, now);
@@ -375,8 +376,12 @@ void Connection::on_segment_syn_sent(Instant now, const Segment& seg, Outbox& ou
   irs_ = seg.seq;
   rcv_nxt_ = seg.seq + SeqLen(1);
   have_irs_ = true;
-  rcv_adv_ = rcv_nxt_ + SeqLen(std::min<uint32_t>(static_cast<uint32_t>(recv_.free_space()), 65535));
+  // The edge our SYN offered (its window is never scaled, RFC 7323 2.2).
+  rcv_adv_ = rcv_nxt_ + SeqLen(window_field(static_cast<uint32_t>(recv_.free_space()), 0));
   if (seg.options.mss && *seg.options.mss != 0) peer_mss_ = *seg.options.mss;
+  negotiate_window_scale(seg);
+  // "The window field in a SYN (i.e., a <SYN> or <SYN,ACK>) segment itself is
+  // never scaled" (RFC 7323 2.2).
   snd_wnd_ = seg.window;
   max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
   snd_wl1_ = seg.seq;
@@ -579,7 +584,7 @@ bool Connection::check_ack(Instant now, const Segment& seg, Outbox& out) {
       emit(now, make_reset(tuple_.local_port, tuple_.remote_port, seg.ack), out);
       return false;
     }
-    snd_wnd_ = seg.window;
+    snd_wnd_ = uint32_t{seg.window} << snd_wscale_;
     max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
     snd_wl1_ = seg.seq;
     snd_wl2_ = seg.ack;
@@ -685,7 +690,8 @@ void Connection::apply_ack(Instant now, const Segment& seg) {
 
 void Connection::update_send_window(const Segment& seg) {
   if (seq_lt(snd_wl1_, seg.seq) || (snd_wl1_ == seg.seq && seq_leq(snd_wl2_, seg.ack))) {
-    snd_wnd_ = seg.window;
+    // RFC 7323 2.3: "SND.WND = SEG.WND << Snd.Wind.Shift" (no SYN gets here).
+    snd_wnd_ = uint32_t{seg.window} << snd_wscale_;
     max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
     snd_wl1_ = seg.seq;
     snd_wl2_ = seg.ack;
@@ -877,24 +883,48 @@ void Connection::drop_connection(Instant now, Cause cause, CloseReason reason, U
 // ---------------------------------------------------------------------------
 // Output.
 
-uint16_t Connection::advertise_window() {
+uint32_t Connection::window_room() const {
   // The window is the free space past the readable octets; octets held past a
   // gap sit inside it at their offsets, so they do not shrink it.
-  const uint32_t free_space =
-      discard_input_ ? static_cast<uint32_t>(recv_.limit())
-                     : static_cast<uint32_t>(recv_.free_space());
-  uint32_t wnd = std::min<uint32_t>(free_space, 65535);
-  if (!have_irs_) return static_cast<uint16_t>(wnd);
-  // RFC 9293 3.8.6: the right edge never moves left.
-  if (seq_lt(rcv_nxt_ + SeqLen(wnd), rcv_adv_)) wnd = distance(rcv_nxt_, rcv_adv_).raw;
-  rcv_adv_ = rcv_nxt_ + SeqLen(wnd);
-  return static_cast<uint16_t>(std::min<uint32_t>(wnd, 65535));
+  const uint32_t room = discard_input_ ? static_cast<uint32_t>(recv_.limit())
+                                       : static_cast<uint32_t>(recv_.free_space());
+  // Until our SYN is acknowledged it may be sent again, and a SYN's window is
+  // never scaled (RFC 7323 2.2): offering more than its 16 bits can say in the
+  // meantime would make the retransmitted SYN move the right edge left.
+  return syn_acked() ? room : std::min<uint32_t>(room, 0xFFFF);
+}
+
+uint32_t Connection::window_offer() const {
+  return uint32_t{window_field(window_room(), rcv_wscale_)} << rcv_wscale_;
+}
+
+uint16_t Connection::advertise_window(bool syn) {
+  // RFC 7323 2.2: the window in a SYN is never scaled.
+  const uint8_t shift = syn ? 0 : rcv_wscale_;
+  const uint16_t field = window_field(window_room(), shift);
+  if (!have_irs_) return field;
+  // RFC 9293 3.8.6: the right edge never moves left. The edge offered is never
+  // left of one offered before, except by the rounding of a scaled window (RFC
+  // 7323 2.4); rcv_adv_ keeps the furthest, and segments up to it stay
+  // acceptable ("honor, as in a window, any segment that would have been in
+  // window for any ACK sent").
+  rcv_adv_ = seq_max(rcv_adv_, rcv_nxt_ + SeqLen(uint32_t{field} << shift));
+  return field;
+}
+
+void Connection::negotiate_window_scale(const Segment& peer_syn) {
+  // RFC 7323 2.2: "both sides MUST send Window Scale options in their <SYN>
+  // segments to enable window scaling in either direction". Our SYN offers it
+  // whenever Config allows; a SYN-ACK only answers an offer.
+  wscale_ok_ = cfg_.window_scale && peer_syn.options.window_scale.has_value();
+  snd_wscale_ = wscale_ok_ ? clamp_window_shift(*peer_syn.options.window_scale) : 0;
+  rcv_wscale_ = wscale_ok_ ? window_shift_for(cfg_.recv_buffer) : 0;
 }
 
 void Connection::emit(Instant now, Segment&& seg, Outbox& out) {
   seg.src_port = tuple_.local_port;
   seg.dst_port = tuple_.remote_port;
-  if (!seg.flags.rst()) seg.window = advertise_window();
+  if (!seg.flags.rst()) seg.window = advertise_window(seg.flags.syn());
   if (env_.observer) env_.observer->on_segment_out(id_, tuple_, seg, snapshot(), now);
   out.push_back(std::move(seg));
 }
@@ -930,6 +960,12 @@ void Connection::send_syn(Instant now, bool with_ack, Outbox& out) {
   s.flags = with_ack ? (kSyn | kAck) : kSyn;
   if (with_ack) s.ack = rcv_nxt_;
   s.options.mss = cfg_.mss;
+  // RFC 7323 2.2: offered in a SYN; "A TCP MAY send a Window Scale option in a
+  // <SYN,ACK> segment only if it received a Window Scale option in the initial
+  // <SYN> segment."
+  if (have_irs_ ? wscale_ok_ : cfg_.window_scale) {
+    s.options.window_scale = window_shift_for(cfg_.recv_buffer);
+  }
   const bool first_transmission = snd_max_ == iss_;
   snd_nxt_ = iss_ + SeqLen(1);
   snd_max_ = seq_max(snd_max_, snd_nxt_);

@@ -153,7 +153,15 @@ class Connection {
   void send_syn(Instant now, bool with_ack, Outbox& out);
   void send_data_segment(Instant now, SeqNum seq, size_t len, bool fin, Outbox& out);
   void emit(Instant now, Segment&& seg, Outbox& out);
-  uint16_t advertise_window();
+  uint16_t advertise_window(bool syn);
+  // The octets the next segment would offer past RCV.NXT: the free buffer space,
+  // as far as the Window field (scaled or not) can describe it.
+  uint32_t window_offer() const;
+  // The buffer space a window may offer now.
+  uint32_t window_room() const;
+  // RFC 7323 2.2: the peer's SYN decides, with our Config, whether windows are
+  // scaled on this connection; called when it arrives (LISTEN or SYN-SENT).
+  void negotiate_window_scale(const Segment& peer_syn);
 
   // Timers.
   void on_retransmit_timeout(Instant now, Outbox& out);
@@ -198,9 +206,15 @@ class Connection {
   SeqNum snd_wl1_, snd_wl2_;
   bool fin_queued_ = false;
   uint16_t peer_mss_ = 0;
+  // RFC 7323: both SYNs carried Window Scale. snd_wscale_ scales the windows the
+  // peer sends (Snd.Wind.Shift), rcv_wscale_ ours (Rcv.Wind.Shift); 0 without.
+  bool wscale_ok_ = false;
+  uint8_t snd_wscale_ = 0;
+  uint8_t rcv_wscale_ = 0;
 
-  // Receive sequence space (Figure 4). rcv_adv_ is the right edge we advertised:
-  // RCV.WND = rcv_adv_ - RCV.NXT, and the edge never moves left (3.8.6).
+  // Receive sequence space (Figure 4). rcv_adv_ is the furthest right edge we
+  // advertised: RCV.WND = rcv_adv_ - RCV.NXT, and the edge never moves left
+  // (3.8.6; with scaling, RFC 7323 2.4's "actual maximum window sequence number").
   SeqNum irs_, rcv_nxt_, rcv_adv_;
   bool have_irs_ = false;  // the peer's SYN has been received
   std::optional<SeqNum> iss_floor_;

@@ -3,6 +3,7 @@
 // failing test reads as the broken rule.
 #include "absl/strings/str_cat.h"
 #include "stack/connection.h"
+#include "stack/window_scale.h"
 
 namespace synfin {
 namespace {
@@ -97,8 +98,9 @@ absl::Status Connection::check_receive_invariants() const {
   // RFC 9293 3.8.6: the window offered fits the buffer space, and every octet
   // held past a gap lies inside it.
   const uint32_t wnd = rcv_wnd();
-  if (wnd > 65535) {
-    return broken(absl::StrCat("receive window ", wnd, " exceeds what the header can carry unscaled"));
+  if (wnd > max_window(rcv_wscale_)) {
+    return broken(absl::StrCat("receive window ", wnd, " exceeds what the header can carry with shift ",
+                               rcv_wscale_));
   }
   if (absl::Status st = recv_.check_invariants(wnd); !st.ok()) return st;
   if (discard_input_ && recv_.readable() > 0) {

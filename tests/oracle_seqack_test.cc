@@ -486,6 +486,51 @@ TEST_CASE("seqack.acceptable-data-dropped: reassembly may carry RCV.NXT over oct
   }
 }
 
+TEST_CASE("seqack with RFC 7323 window scaling: windows shifted after the SYNs, retraction "
+          "below one step allowed",
+          "[oracle][wscale]") {
+  // Both SYNs offer Window Scale: ours 3, the peer's 2. "The window field in a
+  // SYN ... segment itself is never scaled"; later ones are shifted.
+  Feed f;
+  Segment syn = make_segment(kSyn, kIss);
+  syn.options.window_scale = 3;
+  f.out(syn, Feed::syn_sent());
+  f.end(Feed::syn_sent());
+  Segment synack = make_segment(kSyn | kAck, kIrs, kIss + 1, 1000);
+  synack.options.window_scale = 2;
+  f.in(synack, Feed::syn_sent());
+  Tcb e = Feed::est();
+  e.snd_wnd = 1000;  // the SYN-ACK's window, unscaled
+  f.out(make_segment(kAck, kIss + 1, kIrs + 1, 1000), e);  // our edge: IRS + 1 + 8000
+  f.end(e);
+  REQUIRE_CLEAN(f);
+  // The peer's 3 octets with window 100: SND.WND = 100 << 2.
+  f.in(make_segment(kAck, kIrs + 1, kIss + 1, 100, 3), e);
+  Tcb a = e;
+  a.rcv_nxt = kIrs + 4;
+  a.snd_wl1 = kIrs + 1;
+  SECTION("SND.WND = SEG.WND << Snd.Wind.Shift: clean") {
+    a.snd_wnd = 400;
+    // RCV.NXT moved by 3: 999 << 3 puts the edge 5 octets left of the first one,
+    // within one 2^3 step (RFC 7323 2.4).
+    f.out(make_segment(kAck, kIss + 1, kIrs + 4, 999), a);
+    f.end(a);
+    CHECK_CLEAN(f);
+  }
+  SECTION("the window taken unscaled: fires") {
+    a.snd_wnd = 100;
+    f.out(make_segment(kAck, kIss + 1, kIrs + 4, 999), a);
+    f.end(a);
+    CHECK(f.sink.has("seqack.send-window-provenance"));
+  }
+  SECTION("a retraction of a whole step or more: fires") {
+    a.snd_wnd = 400;
+    f.out(make_segment(kAck, kIss + 1, kIrs + 4, 998), a);  // 13 octets left
+    f.end(a);
+    CHECK(f.sink.has("seqack.right-edge-left"));
+  }
+}
+
 TEST_CASE("seqack.rst-form: host replies and ABORT resets", "[oracle]") {
   Feed f;
   SECTION("no TCB, ACK on: <SEQ=SEG.ACK><CTL=RST>") {

@@ -80,6 +80,7 @@ struct SegSummary {
   uint16_t window = 0;
   uint32_t payload = 0;
   uint32_t len = 0;  // SEG.LEN: payload + SYN + FIN
+  int wscale = -1;   // the Window Scale option's shift as sent, -1 without one
 
   static SegSummary of(const Segment& s) {
     SegSummary r;
@@ -89,6 +90,7 @@ struct SegSummary {
     r.window = s.window;
     r.payload = static_cast<uint32_t>(s.payload.size());
     r.len = r.payload + (s.flags.syn() ? 1u : 0u) + (s.flags.fin() ? 1u : 0u);
+    if (s.options.window_scale) r.wscale = *s.options.window_scale;
     return r;
   }
   uint32_t end() const { return seq + len; }
@@ -185,6 +187,10 @@ struct Conn {
   // The peer's SYN this connection answered (set when a SYN-ACK answers it).
   bool have_irs = false;
   uint32_t irs = 0;
+  // RFC 7323 Window Scale shifts as the SYNs carried them (-1: not offered): our
+  // last SYN's, and the peer's SYN's once it was taken.
+  int our_ws = -1;
+  int peer_ws = -1;
 
   // ---- the last snapshot's values ----
   bool una_valid = false;
@@ -277,6 +283,7 @@ class SeqAckChecker final : public Oracle {
         c.challenge_ack = true;
       }
     }
+    if (s.flags.syn() && !s.flags.rst()) c.our_ws = s.wscale;
     if (s.flags.ack()) check_ack_covered(h, id, c, tuple, s, now);
     if (s.flags.rst()) {
       check_rst_from_tcb(h, id, c, s, tcb, now);
@@ -345,6 +352,7 @@ class SeqAckChecker final : public Oracle {
           tcb.state != State::kClosed && !c.have_irs) {
         c.have_irs = true;
         c.irs = c.syn_in.seq;
+        c.peer_ws = c.syn_in.wscale;
       }
       c.syn_in_pending = false;
     }
@@ -599,9 +607,28 @@ class SeqAckChecker final : public Oracle {
     }
   }
 
+  // RFC 7323 2.2: windows are scaled only when both SYNs carried Window Scale;
+  // the peer's SYN may be the one being processed right now.
+  int peer_ws_now(const Conn& c) const {
+    return c.in_pending && c.syn_in_pending ? c.syn_in.wscale : c.peer_ws;
+  }
+  bool scaling(const Conn& c) const { return c.our_ws >= 0 && peer_ws_now(c) >= 0; }
+  // RFC 7323 2.3: shifts above 14 count as 14.
+  static uint32_t shift_of(int ws) { return static_cast<uint32_t>(std::min(ws, 14)); }
+  // Rcv.Wind.Shift (our windows) and Snd.Wind.Shift (the peer's).
+  uint32_t our_shift(const Conn& c) const { return scaling(c) ? shift_of(c.our_ws) : 0; }
+  uint32_t peer_shift(const Conn& c) const { return scaling(c) ? shift_of(peer_ws_now(c)) : 0; }
+
   void check_right_edge(int h, ConnId id, Conn& c, const SegSummary& s, Instant now) {
-    const uint32_t edge = s.ack + s.window;
-    if (c.edge_valid && before(edge, c.last_edge)) {
+    // "The window field in a SYN (i.e., a <SYN> or <SYN,ACK>) segment itself is
+    // never scaled" (RFC 7323 2.2).
+    const uint32_t shift = s.flags.syn() ? 0 : our_shift(c);
+    const uint32_t edge = s.ack + (uint32_t{s.window} << shift);
+    // RFC 7323 2.4: with a scaled window the edge can only be offered on a
+    // 2^shift grid that moves with RCV.NXT, so it may retract by less than one
+    // step ("there are instances when a retracted window can be offered").
+    const uint32_t slack = (1u << shift) - 1;
+    if (c.edge_valid && before(edge, c.last_edge) && c.last_edge - edge > slack) {
       report(kRightEdgeLeft, h, id, c, now,
              absl::StrCat("the connection advertised ack ", s.ack, " + window ", s.window, " = ", edge,
                           " in ", describe(s), ", left of the edge ", c.last_edge,
@@ -638,15 +665,17 @@ class SeqAckChecker final : public Oracle {
                              : std::string(" in a step that processed no segment"),
                           "."));
     }
+    // RFC 7323 2.3: "SND.WND = SEG.WND << Snd.Wind.Shift", but for a SYN's window.
+    const uint32_t in_wnd = in ? uint32_t{in->window} << (in->flags.syn() ? 0 : peer_shift(c)) : 0;
     if (c.wnd_valid &&
         (t.snd_wnd != c.last_wnd || t.snd_wl1.raw != c.last_wl1 || t.snd_wl2.raw != c.last_wl2) &&
-        (!in || t.snd_wnd != in->window || t.snd_wl1.raw != in->seq || t.snd_wl2.raw != in->ack)) {
+        (!in || t.snd_wnd != in_wnd || t.snd_wl1.raw != in->seq || t.snd_wl2.raw != in->ack)) {
       report(kSendWindowProvenance, h, id, c, now,
              absl::StrCat("SND.WND/WL1/WL2 changed from ", c.last_wnd, "/", c.last_wl1, "/",
                           c.last_wl2, " to ", t.snd_wnd, "/", t.snd_wl1.raw, "/", t.snd_wl2.raw,
                           in ? absl::StrCat(" while processing ", describe(*in),
                                             ", which carries window/seq/ack ", in->window, "/",
-                                            in->seq, "/", in->ack)
+                                            in->seq, "/", in->ack, " (window scaled: ", in_wnd, ")")
                              : std::string(" in a step that processed no segment"),
                           "; the send window must come from the peer's segments."));
     }

@@ -36,7 +36,8 @@ const char kPdUsage[] =
     "synfin pd import SCRIPT...|DIR... --o DIR [--profile rfc|freebsd|linux] [--notes]\n"
     "  Turns packetdrill scripts into endpoint_fuzzer seeds: binary endpoint scenarios, each run\n"
     "  with the oracles on before it is written (atomically, named by content hash) to DIR.\n"
-    "  Prints each script's seed or why it was skipped, and a summary; exit 2 if a script is bad.";
+    "  Prints each script's seed or why it was skipped, and a summary. Exit 0 when every script\n"
+    "  imported or was skipped, 1 when a script's run violates an oracle, 2 when a script is bad.";
 
 std::vector<std::string> expand_scripts(const std::vector<std::string>& paths) {
   std::vector<std::string> out;

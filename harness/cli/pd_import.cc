@@ -21,14 +21,15 @@ namespace {
 
 struct Totals {
   int scripts = 0, imported = 0, written = 0, present = 0, without_expectations = 0;
-  int skipped = 0, errors = 0;
+  int skipped = 0, errors = 0, violations = 0;
 };
 
 void print_summary(const Totals& t) {
   std::printf(
       "summary: %d scripts: %d imported (%d seeds written, %d already present; %d without "
-      "expectations), %d skipped, %d bad\n",
-      t.scripts, t.imported, t.written, t.present, t.without_expectations, t.skipped, t.errors);
+      "expectations), %d skipped, %d bad, %d with oracle violations\n",
+      t.scripts, t.imported, t.written, t.present, t.without_expectations, t.skipped, t.errors,
+      t.violations);
 }
 
 }  // namespace
@@ -62,8 +63,9 @@ int pd_import(const std::vector<std::string>& args, const Flags& flags) {
     }
     absl::StatusOr<harness::pd::Seed> seed = harness::pd::make_seed(*std::move(imported));
     if (!seed.ok()) {
-      ++t.skipped;
-      std::printf("%s: skipped: %s\n", f.c_str(), std::string(seed.status().message()).c_str());
+      // A conformance script that makes the stack break an invariant: a finding, not a seed.
+      ++t.violations;
+      std::printf("%s: not imported: %s\n", f.c_str(), std::string(seed.status().message()).c_str());
       continue;
     }
     const std::string name = harness::content_name(seed->bytes);
@@ -89,7 +91,7 @@ int pd_import(const std::vector<std::string>& args, const Flags& flags) {
     }
   }
   print_summary(t);
-  return t.errors == 0 ? 0 : 2;
+  return t.errors ? 2 : t.violations ? 1 : 0;
 }
 
 }  // namespace synfin::cli

@@ -151,6 +151,9 @@ absl::StatusOr<std::string> export_script(const Scenario& input, const std::stri
   sysctl("net.inet.tcp.rexmit_slop=0");
   sysctl(absl::StrCat("net.inet.tcp.recvspace=", c.recv_buffer));
   sysctl(absl::StrCat("net.inet.tcp.sendspace=", c.send_buffer));
+  // FreeBSD's one RFC 7323 switch also turns timestamps on, which synfin does
+  // not send: only "off" says the same thing on both.
+  if (!c.window_scale) sysctl("net.inet.tcp.rfc1323=0");
   // What the sysctls cannot say, for `synfin pd run` (a comment to packetdrill).
   absl::StrAppend(&out, config_directive(c), "\n");
 

@@ -159,7 +159,11 @@ KnobEffect apply_sysctl(std::string_view name, std::string_view value, KnobState
     return applied();
   }
   if (name == "net.inet.tcp.rfc1323") {
-    return feature("window scaling and timestamps (RFC 7323, net.inet.tcp.rfc1323=1)");
+    // RFC 7323 as one switch: window scaling (a Config knob) and timestamps
+    // (which the stack lacks).
+    if (!numeric || (v != 0 && v != 1)) return unsupported("expected 0 or 1");
+    st.config.window_scale = v == 1;
+    return v == 1 ? missing("timestamps (RFC 7323, net.inet.tcp.rfc1323=1)") : applied();
   }
   if (name == "net.inet.tcp.sack.enable") return feature("SACK (RFC 2018, net.inet.tcp.sack.enable=1)");
   if (name == "net.inet.tcp.ecn.enable") return feature("ECN (RFC 3168, net.inet.tcp.ecn.enable)");
@@ -177,7 +181,7 @@ KnobEffect apply_sysctl(std::string_view name, std::string_view value, KnobState
 
   // Linux.
   if (name == "net.ipv4.tcp_timestamps") return feature("timestamps (RFC 7323, tcp_timestamps)");
-  if (name == "net.ipv4.tcp_window_scaling") return feature("window scaling (RFC 7323, tcp_window_scaling)");
+  if (name == "net.ipv4.tcp_window_scaling") return flag(st.config.window_scale, true);
   if (name == "net.ipv4.tcp_sack") return feature("SACK (RFC 2018, tcp_sack)");
   if (name == "net.ipv4.tcp_ecn") return feature("ECN (RFC 3168, tcp_ecn)");
   if (name == "net.ipv4.tcp_syn_retries") {

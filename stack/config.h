@@ -38,6 +38,15 @@ struct Config {
   // RFC 7323 2: offer the Window Scale option in our SYN (with the shift the
   // receive buffer needs, 0 if none) and use scaling when the peer offers it too.
   bool window_scale = true;
+  // RFC 7323 3-5: offer the Timestamps option in our SYN and, when the peer
+  // offers it too, carry it on every segment: RTT samples from echoed values,
+  // PAWS against old duplicates.
+  bool timestamps = true;
+  // RFC 7323 3.2: "If a non-<RST> segment is received without a TSopt, a TCP
+  // SHOULD silently drop the segment." On: FreeBSD's way. Off (default): Linux's,
+  // which processes such a segment without the PAWS test, so a peer (or an
+  // injected segment) that leaves the option out is still heard.
+  bool timestamps_required = false;
   // Send buffer in bytes: how much unacknowledged plus unsent data the app may queue.
   uint32_t send_buffer = 65536;
   // Out-of-order segments held for reassembly (RFC 9293 3.10.7.4, seventh step:

@@ -102,6 +102,13 @@ uint16_t Connection::effective_mss() const {
   return std::max<uint16_t>(1, std::min(peer, cfg_.mss));
 }
 
+uint32_t Connection::send_mss() const {
+  // RFC 9293 3.7.1: the data a segment carries is the MSS less the TCP options
+  // it also carries (here the TSopt, on every segment once negotiated).
+  const uint32_t opts = ts_ok_ ? kTimestampsOptionBytes : 0;
+  return std::max<uint32_t>(1, effective_mss() > opts ? effective_mss() - opts : 1);
+}
+
 // ---------------------------------------------------------------------------
 // User calls.
 
@@ -139,6 +146,7 @@ absl::Status Connection::open_active(Instant now, const IpAddr& remote_addr,
   tuple_.remote_addr = remote_addr;
   tuple_.remote_port = remote_port;
   iss_ = env_.isn->isn(tuple_, now);
+  ts_offset_ = env_.isn->ts_offset(tuple_);
   snd_una_ = snd_nxt_ = snd_max_ = iss_;
   buf_seq_ = iss_ + SeqLen(1);
   transition(State::kSynSent, cause, now);
@@ -332,6 +340,8 @@ void Connection::on_segment_listen(Instant now, const Segment& seg, Outbox& out)
   rcv_nxt_ = seg.seq + SeqLen(1);
   have_irs_ = true;
   negotiate_window_scale(seg);
+  negotiate_timestamps(now, seg);
+  ts_offset_ = env_.isn->ts_offset(tuple_);
   // The window the SYN-ACK will offer, unscaled as in every SYN (RFC 7323 2.2).
   rcv_adv_ = rcv_nxt_ + SeqLen(window_field(static_cast<uint32_t>(recv_.free_space()), 0));
   queue_syn_text(seg);
@@ -380,6 +390,7 @@ void Connection::on_segment_syn_sent(Instant now, const Segment& seg, Outbox& ou
   rcv_adv_ = rcv_nxt_ + SeqLen(window_field(static_cast<uint32_t>(recv_.free_space()), 0));
   if (seg.options.mss && *seg.options.mss != 0) peer_mss_ = *seg.options.mss;
   negotiate_window_scale(seg);
+  negotiate_timestamps(now, seg);
   // "The window field in a SYN (i.e., a <SYN> or <SYN,ACK>) segment itself is
   // never scaled" (RFC 7323 2.2).
   snd_wnd_ = seg.window;
@@ -387,7 +398,9 @@ void Connection::on_segment_syn_sent(Instant now, const Segment& seg, Outbox& ou
   snd_wl1_ = seg.seq;
   snd_wl2_ = seg.ack;
   if (ack_acceptable) {
-    if (timed_seq_ && seq_geq(seg.ack, *timed_seq_)) rtt_sample(now - timed_at_);
+    if (!rtt_sample_from_echo(now, seg) && timed_seq_ && seq_geq(seg.ack, *timed_seq_)) {
+      rtt_sample(now - timed_at_);
+    }
     timed_seq_.reset();
     snd_una_ = seg.ack;
     retries_ = 0;
@@ -429,6 +442,9 @@ void Connection::on_segment_synchronized(Instant now, const Segment& seg, Outbox
   if (!check_rst(now, seg, out)) return;                     // second
   // Third, security: synfin does not implement RFC 9293's security compartments.
   if (!check_syn(now, seg, out)) return;  // fourth
+  // RFC 7323 5.3 PAWS, where FreeBSD has it: after the RST and SYN checks,
+  // before the ACK and the text.
+  if (!check_timestamps(now, seg, out)) return;
   if (!check_ack(now, seg, out)) return;  // fifth
   // Sixth, the URG bit: synfin delivers urgent data inline and does not signal
   // it (RFC 6093 recommends applications not use it).
@@ -570,6 +586,33 @@ bool Connection::check_syn(Instant now, const Segment& seg, Outbox& out) {
   return false;
 }
 
+bool Connection::check_timestamps(Instant now, const Segment& seg, Outbox& out) {
+  if (!ts_ok_ || seg.flags.rst()) return true;  // a RST is judged without TSopt (5.3)
+  // RFC 7323 3.2: "If a non-<RST> segment is received without a TSopt, a TCP
+  // SHOULD silently drop the segment." (Config::timestamps_required; otherwise
+  // it is processed without the PAWS test, as Linux does.)
+  if (!seg.options.timestamps) return !cfg_.timestamps_required;
+  const TsVal val{seg.options.timestamps->val};
+  const bool recent_valid = now - ts_recent_at_ < kTsRecentLifetime;
+  // RFC 7323 5.3 R1: "If there is a Timestamps option in the arriving segment,
+  // SEG.TSval < TS.Recent, TS.Recent is valid (see later discussion), and if the
+  // RST bit is not set, then treat the arriving segment as not acceptable: Send
+  // an acknowledgment in reply as specified in [RFC793], page 69 and drop the
+  // segment."
+  if (recent_valid && ts_lt(val, ts_recent_)) {
+    send_invalid_reply_ack(now, seg, out);
+    return false;
+  }
+  // R3 / 4.3 (2): "If SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent, then
+  // SEG.TSval is copied to TS.Recent". An invalid TS.Recent (idle beyond 24
+  // days, 5.5) is replaced by whatever comes.
+  if (seq_leq(seg.seq, last_ack_sent_)) {
+    ts_recent_ = val;
+    ts_recent_at_ = now;
+  }
+  return true;
+}
+
 bool Connection::check_ack(Instant now, const Segment& seg, Outbox& out) {
   // "if the ACK bit is off, drop the segment and return"
   if (!seg.flags.ack()) return false;
@@ -667,8 +710,12 @@ void Connection::apply_ack(Instant now, const Segment& seg) {
     }
     snd_una_ = seg.ack;
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
-    // RFC 6298: time the segment unless it was retransmitted (Karn's rule).
-    if (timed_seq_ && seq_geq(seg.ack, *timed_seq_)) {
+    // RFC 7323 4.1: the echoed timestamp times the segment this ACK answers,
+    // retransmitted or not. Without it, RFC 6298 times one segment at a time,
+    // unless it was retransmitted (Karn's rule).
+    if (rtt_sample_from_echo(now, seg)) {
+      timed_seq_.reset();
+    } else if (timed_seq_ && seq_geq(seg.ack, *timed_seq_)) {
       rtt_sample(now - timed_at_);
       timed_seq_.reset();
     }
@@ -912,6 +959,29 @@ uint16_t Connection::advertise_window(bool syn) {
   return field;
 }
 
+void Connection::negotiate_timestamps(Instant now, const Segment& peer_syn) {
+  // RFC 7323 3.2: "A TCP MAY send the TSopt in an initial <SYN> segment ... It
+  // MAY send a TSopt in other segments only if it received a TSopt in the initial
+  // <SYN> or <SYN,ACK> segment for the connection." 4.3: TS.Recent starts from
+  // the SYN's TSval.
+  ts_ok_ = cfg_.timestamps && peer_syn.options.timestamps.has_value();
+  if (ts_ok_) {
+    ts_recent_ = TsVal{peer_syn.options.timestamps->val};
+    ts_recent_at_ = now;
+  }
+}
+
+bool Connection::rtt_sample_from_echo(Instant now, const Segment& seg) {
+  // RFC 7323 4.1: "RTTM ... the sender ... subtracting the TSecr from the current
+  // time." A TSecr of 0 is what a SYN carries and is not a timestamp we sent.
+  if (!ts_ok_ || !seg.options.timestamps || seg.options.timestamps->ecr == 0) return false;
+  const TsVal echoed{seg.options.timestamps->ecr};
+  const TsVal clock = ts_clock(now, ts_offset_);
+  if (ts_lt(clock, echoed)) return false;  // from our future: not ours
+  rtt_sample(Duration::millis(clock.raw - echoed.raw));
+  return true;
+}
+
 void Connection::negotiate_window_scale(const Segment& peer_syn) {
   // RFC 7323 2.2: "both sides MUST send Window Scale options in their <SYN>
   // segments to enable window scaling in either direction". Our SYN offers it
@@ -925,6 +995,15 @@ void Connection::emit(Instant now, Segment&& seg, Outbox& out) {
   seg.src_port = tuple_.local_port;
   seg.dst_port = tuple_.remote_port;
   if (!seg.flags.rst()) seg.window = advertise_window(seg.flags.syn());
+  // RFC 7323 3.2: offered in our SYN (TSecr 0), in a SYN-ACK only in answer to a
+  // SYN that had it, then "sent in every non-<RST> segment"; TSecr echoes
+  // TS.Recent.
+  const bool ts = seg.flags.syn() ? (have_irs_ ? ts_ok_ : cfg_.timestamps) : ts_ok_;
+  if (ts && !seg.flags.rst()) {
+    seg.options.timestamps =
+        Timestamps{ts_clock(now, ts_offset_).raw, seg.flags.ack() ? ts_recent_.raw : 0u};
+  }
+  if (seg.flags.ack()) last_ack_sent_ = seg.ack;
   if (env_.observer) env_.observer->on_segment_out(id_, tuple_, seg, snapshot(), now);
   out.push_back(std::move(seg));
 }
@@ -1027,7 +1106,7 @@ void Connection::output(Instant now, Outbox& out) {
   // Data and FIN wait until our SYN is acknowledged (RFC 9293 3.10.2: queued "for
   // transmission after entering ESTABLISHED state").
   if (syn_acked()) {
-    const uint32_t mss = effective_mss();
+    const uint32_t mss = send_mss();
     for (;;) {
       const SeqNum wnd_edge = snd_una_ + SeqLen(snd_wnd_);
       const uint32_t usable = seq_lt(snd_nxt_, wnd_edge) ? distance(snd_nxt_, wnd_edge).raw : 0;
@@ -1145,7 +1224,7 @@ void Connection::on_retransmit_timeout(Instant now, Outbox& out) {
     // (RFC 1122 4.2.2.16 permits resending old data past a shrunk window).
     const uint32_t sent = distance(snd_una_, snd_max_).raw;
     const uint32_t allowed = std::max(sent, snd_wnd_);
-    const uint32_t len = std::min<uint32_t>({pending, effective_mss(), allowed});
+    const uint32_t len = std::min<uint32_t>({pending, send_mss(), allowed});
     const bool fin = fin_queued_ && len == pending && seq_leq(snd_nxt_, fin_seq());
     if (len > 0 || fin) send_data_segment(now, snd_nxt_, len, fin, out);
   }

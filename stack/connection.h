@@ -24,6 +24,7 @@
 #include "stack/segment.h"
 #include "stack/seq.h"
 #include "stack/state.h"
+#include "stack/timestamps.h"
 #include "stack/time.h"
 
 namespace synfin {
@@ -122,6 +123,7 @@ class Connection {
   bool check_sequence(Instant now, const Segment& seg, bool& text_allowed, Outbox& out);
   bool check_rst(Instant now, const Segment& seg, Outbox& out);
   bool check_syn(Instant now, const Segment& seg, Outbox& out);
+  bool check_timestamps(Instant now, const Segment& seg, Outbox& out);
   bool check_ack(Instant now, const Segment& seg, Outbox& out);
   void process_text(Instant now, const Segment& seg, bool text_allowed, bool& fin_in_order,
                     bool& need_ack);
@@ -162,6 +164,13 @@ class Connection {
   // RFC 7323 2.2: the peer's SYN decides, with our Config, whether windows are
   // scaled on this connection; called when it arrives (LISTEN or SYN-SENT).
   void negotiate_window_scale(const Segment& peer_syn);
+  // RFC 7323 3.2: likewise for Timestamps; TS.Recent starts from the SYN's TSval.
+  void negotiate_timestamps(Instant now, const Segment& peer_syn);
+  // RFC 7323 4.1: an RTT sample from the TSecr of an ACK of new data, if it
+  // carries one; returns whether it did.
+  bool rtt_sample_from_echo(Instant now, const Segment& seg);
+  // The payload octets one segment may carry: the MSS less our options.
+  uint32_t send_mss() const;
 
   // Timers.
   void on_retransmit_timeout(Instant now, Outbox& out);
@@ -211,6 +220,13 @@ class Connection {
   bool wscale_ok_ = false;
   uint8_t snd_wscale_ = 0;
   uint8_t rcv_wscale_ = 0;
+  // RFC 7323 3-5: both SYNs carried Timestamps. TS.Recent is the peer's TSval to
+  // echo, Last.ACK.sent the last acknowledgment number we sent.
+  bool ts_ok_ = false;
+  uint32_t ts_offset_ = 0;
+  TsVal ts_recent_;
+  Instant ts_recent_at_;
+  SeqNum last_ack_sent_;
 
   // Receive sequence space (Figure 4). rcv_adv_ is the furthest right edge we
   // advertised: RCV.WND = rcv_adv_ - RCV.NXT, and the edge never moves left

@@ -47,9 +47,13 @@ uint64_t siphash24(const std::array<uint8_t, 16>& key, const uint8_t* data, size
   return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
 }
 
-SeqNum Rfc6528IsnGenerator::isn(const FourTuple& tuple, Instant now) {
-  // F's input: both addresses in full (family included) and both ports.
-  uint8_t buf[2 + 16 + 16 + 4];
+namespace {
+
+// F's input: both addresses in full (family included) and both ports, then a tag
+// byte telling the ISN's use (0) from the timestamp offset's (1).
+uint64_t keyed_tuple_hash(const Rfc6528IsnGenerator::Key& key, const FourTuple& tuple,
+                          uint8_t tag) {
+  uint8_t buf[2 + 16 + 16 + 4 + 1];
   buf[0] = static_cast<uint8_t>(tuple.local_addr.family);
   buf[1] = static_cast<uint8_t>(tuple.remote_addr.family);
   std::memcpy(buf + 2, tuple.local_addr.bytes.data(), 16);
@@ -58,7 +62,19 @@ SeqNum Rfc6528IsnGenerator::isn(const FourTuple& tuple, Instant now) {
   buf[35] = static_cast<uint8_t>(tuple.local_port);
   buf[36] = static_cast<uint8_t>(tuple.remote_port >> 8);
   buf[37] = static_cast<uint8_t>(tuple.remote_port);
-  const uint32_t f = static_cast<uint32_t>(siphash24(key_, buf, sizeof buf));
+  buf[38] = tag;
+  // The ISN's input stays the 38 bytes it always was, so ISNs do not change.
+  return siphash24(key, buf, tag == 0 ? sizeof buf - 1 : sizeof buf);
+}
+
+}  // namespace
+
+uint32_t Rfc6528IsnGenerator::ts_offset(const FourTuple& tuple) {
+  return static_cast<uint32_t>(keyed_tuple_hash(key_, tuple, 1));
+}
+
+SeqNum Rfc6528IsnGenerator::isn(const FourTuple& tuple, Instant now) {
+  const uint32_t f = static_cast<uint32_t>(keyed_tuple_hash(key_, tuple, 0));
   // M: a 4-microsecond clock (RFC 6528 section 3), from virtual time.
   const uint32_t m = static_cast<uint32_t>(static_cast<uint64_t>(now.us) / 4);
   return SeqNum(m + f);

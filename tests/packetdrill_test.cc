@@ -164,7 +164,7 @@ TEST_CASE("pd: a blocking call returns when the handshake completes") {
   const char* script =
       "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
       "0...0.1 connect(3, ..., ...) = 0\n"
-      "0 > S 0:0(0) win 65535 <mss 1460,nop,wscale 0>\n"
+      "0 > S 0:0(0) win 65535 <mss 1460,TS val 0 ecr 0,nop,wscale 0>\n"
       "0.1 < S. 0:0(0) ack 1 win 1000 <mss 1460>\n"
       "0.1 > . 1:1(0) ack 1 win 65535\n"
       "0.1 write(3, ..., 100) = 100\n"

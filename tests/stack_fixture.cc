@@ -29,7 +29,7 @@ std::string describe(const Segment& s) {
                                     s.payload.size());
   if (s.flags.ack()) absl::StrAppend(&out, " ack ", s.ack.raw);
   absl::StrAppend(&out, " win ", s.window);
-  if (s.options.mss) absl::StrAppend(&out, " <mss ", *s.options.mss, ">");
+  if (!s.options.empty()) absl::StrAppend(&out, " <", options_to_string(s.options), ">");
   return out;
 }
 
@@ -40,6 +40,7 @@ std::string describe(const TxSpec& t) {
   if (t.ack) absl::StrAppend(&out, " ack ", *t.ack);
   if (t.window) absl::StrAppend(&out, " win ", *t.window);
   if (t.mss) absl::StrAppend(&out, " <mss ", *t.mss, ">");
+  if (t.ts) absl::StrAppend(&out, " <TS val ", t.ts->val, " ecr ", t.ts->ecr, ">");
   return out;
 }
 
@@ -50,6 +51,7 @@ bool matches(const Segment& s, const TxSpec& t) {
   if (t.len && s.payload.size() != *t.len) return false;
   if (t.window && s.window != *t.window) return false;
   if (t.mss && s.options.mss != t.mss) return false;
+  if (t.ts && s.options.timestamps != t.ts) return false;
   return true;
 }
 
@@ -80,6 +82,8 @@ void EndpointFixture::deliver_from(uint16_t remote_port, const SegSpec& s) {
   p.tcp.window = s.window;
   p.tcp.payload = s.payload;
   p.tcp.options.mss = s.mss;
+  p.tcp.options.window_scale = s.wscale;
+  p.tcp.options.timestamps = s.ts;
   host_.receive(now_, p);
   require_invariants(host_);
   // The listener's child becomes the connection under test once it exists.

@@ -47,6 +47,8 @@ struct SegSpec {
   uint16_t window = 65535;
   std::vector<uint8_t> payload;
   std::optional<uint16_t> mss;
+  std::optional<uint8_t> wscale;       // RFC 7323 Window Scale
+  std::optional<Timestamps> ts;        // RFC 7323 Timestamps
 };
 
 // What a test expects the host to send; unset optionals are not checked.
@@ -57,6 +59,7 @@ struct TxSpec {
   std::optional<size_t> len;  // payload length
   std::optional<uint16_t> window;
   std::optional<uint16_t> mss;
+  std::optional<Timestamps> ts;  // checked when set; a segment without TSopt never matches
 };
 
 // Fails the test unless every TCB of the host passes Connection::check_invariants().

@@ -81,6 +81,8 @@ struct SegSummary {
   uint32_t payload = 0;
   uint32_t len = 0;  // SEG.LEN: payload + SYN + FIN
   int wscale = -1;   // the Window Scale option's shift as sent, -1 without one
+  bool ts = false;   // carries the Timestamps option
+  uint32_t tsval = 0;
 
   static SegSummary of(const Segment& s) {
     SegSummary r;
@@ -91,6 +93,10 @@ struct SegSummary {
     r.payload = static_cast<uint32_t>(s.payload.size());
     r.len = r.payload + (s.flags.syn() ? 1u : 0u) + (s.flags.fin() ? 1u : 0u);
     if (s.options.window_scale) r.wscale = *s.options.window_scale;
+    if (s.options.timestamps) {
+      r.ts = true;
+      r.tsval = s.options.timestamps->val;
+    }
     return r;
   }
   uint32_t end() const { return seq + len; }
@@ -191,6 +197,13 @@ struct Conn {
   // last SYN's, and the peer's SYN's once it was taken.
   int our_ws = -1;
   int peer_ws = -1;
+  // RFC 7323 Timestamps: whether our last SYN and the peer's taken SYN offered
+  // it, and the newest TSval the peer has sent this connection.
+  bool our_ts = false;
+  bool peer_ts = false;
+  bool have_peer_tsval = false;
+  uint32_t peer_tsval_max = 0;
+  bool in_ts_may_drop = false;  // the segment in this step may be dropped (see judge_step)
 
   // ---- the last snapshot's values ----
   bool una_valid = false;
@@ -258,6 +271,20 @@ class SeqAckChecker final : public Oracle {
       c.syn_in = s;
       c.syn_in_pending = true;
     }
+    // RFC 7323 with Timestamps negotiated: "If a non-<RST> segment is received
+    // without a TSopt, a TCP SHOULD silently drop the segment" (3.2; with
+    // Config::timestamps_required), and PAWS
+    // treats one whose TSval is older than TS.Recent as not acceptable (5.3 R1).
+    // TS.Recent never exceeds the newest TSval the peer sent, so a segment older
+    // than that may be dropped; the checker does not model TS.Recent exactly.
+    c.in_ts_may_drop =
+        c.our_ts && c.peer_ts && !s.flags.rst() &&
+        (s.ts ? c.have_peer_tsval && serial::before(s.tsval, c.peer_tsval_max)
+              : config().timestamps_required);
+    if (s.ts && (!c.have_peer_tsval || after(s.tsval, c.peer_tsval_max))) {
+      c.have_peer_tsval = true;
+      c.peer_tsval_max = s.tsval;
+    }
   }
 
   void on_inject(int h, const IpPacket& p, Instant) override {
@@ -283,7 +310,10 @@ class SeqAckChecker final : public Oracle {
         c.challenge_ack = true;
       }
     }
-    if (s.flags.syn() && !s.flags.rst()) c.our_ws = s.wscale;
+    if (s.flags.syn() && !s.flags.rst()) {
+      c.our_ws = s.wscale;
+      c.our_ts = s.ts;
+    }
     if (s.flags.ack()) check_ack_covered(h, id, c, tuple, s, now);
     if (s.flags.rst()) {
       check_rst_from_tcb(h, id, c, s, tcb, now);
@@ -353,6 +383,7 @@ class SeqAckChecker final : public Oracle {
         c.have_irs = true;
         c.irs = c.syn_in.seq;
         c.peer_ws = c.syn_in.wscale;
+        c.peer_ts = c.syn_in.ts;
       }
       c.syn_in_pending = false;
     }
@@ -794,6 +825,10 @@ class SeqAckChecker final : public Oracle {
       return;
     }
     if (!s.flags.ack()) return;  // dropped by the fifth check
+    // Dropped by RFC 7323 (a TSopt missing, or PAWS, which also ACKs): FreeBSD's
+    // order, which synfin follows, puts these after the RST and SYN checks and
+    // before the ACK and the text. Nothing below need happen.
+    if (c.in_ts_may_drop) return;
     const bool tw_fin = st == State::kTimeWait && s.flags.fin() && s.end() == rn;
     if (tw_fin) return;
 

@@ -531,6 +531,45 @@ TEST_CASE("seqack with RFC 7323 window scaling: windows shifted after the SYNs, 
   }
 }
 
+TEST_CASE("seqack with RFC 7323 timestamps: PAWS may drop an older segment, not a newer one",
+          "[oracle][timestamps]") {
+  Feed f;
+  Segment syn = make_segment(kSyn, kIss);
+  syn.options.timestamps = Timestamps{100, 0};
+  f.out(syn, Feed::syn_sent());
+  f.end(Feed::syn_sent());
+  Segment synack = make_segment(kSyn | kAck, kIrs, kIss + 1);
+  synack.options.timestamps = Timestamps{5000, 100};
+  f.in(synack, Feed::syn_sent());
+  const Tcb e = Feed::est();
+  f.out(make_segment(kAck, kIss + 1, kIrs + 1), e);
+  f.end(e);
+  REQUIRE_CLEAN(f);
+  auto data = [](uint32_t tsval) {
+    Segment d = make_segment(kAck, kIrs + 1, kIss + 1, 65535, 100);
+    d.options.timestamps = Timestamps{tsval, 100};
+    return d;
+  };
+  SECTION("TSval older than one the peer sent: dropping it is PAWS, clean") {
+    f.in(data(4999), e);
+    f.out(make_segment(kAck, kIss + 1, kIrs + 1), e);
+    f.end(e);
+    CHECK_CLEAN(f);
+  }
+  SECTION("TSval current: dropping it fires") {
+    f.in(data(5000), e);
+    f.out(make_segment(kAck, kIss + 1, kIrs + 1), e);
+    f.end(e);
+    CHECK(f.sink.has("seqack.acceptable-data-dropped"));
+  }
+  SECTION("no TSopt, not required by Config: dropping it fires") {
+    f.in(make_segment(kAck, kIrs + 1, kIss + 1, 65535, 100), e);
+    f.out(make_segment(kAck, kIss + 1, kIrs + 1), e);
+    f.end(e);
+    CHECK(f.sink.has("seqack.acceptable-data-dropped"));
+  }
+}
+
 TEST_CASE("seqack.rst-form: host replies and ABORT resets", "[oracle]") {
   Feed f;
   SECTION("no TCB, ACK on: <SEQ=SEG.ACK><CTL=RST>") {

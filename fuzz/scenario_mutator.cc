@@ -235,8 +235,11 @@ std::vector<uint8_t> mutate_scenario(const std::vector<uint8_t>& in, size_t max_
     }
     default: {  // header: flip the mode-independent knobs through a decoded copy
       harness::Scenario s = harness::decode_scenario(base);
-      switch (r.below(6)) {
+      switch (r.below(9)) {
         case 0: s.header.seed = r.next() & 0xffff; break;
+        case 5: s.header.config.window_scale = !s.header.config.window_scale; break;
+        case 6: s.header.config.timestamps = !s.header.config.timestamps; break;
+        case 7: s.header.config.sack = !s.header.config.sack; break;
         case 1: s.header.draw_mix_from_seed = !s.header.draw_mix_from_seed; break;
         case 2: s.header.config.rfc5961_rst = !s.header.config.rfc5961_rst; break;
         case 3: s.header.config.rfc1337 = !s.header.config.rfc1337; break;

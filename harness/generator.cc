@@ -28,6 +28,14 @@ Scenario random_lifecycle_scenario(uint64_t seed) {
   s.header.config.time_wait_syn =
       r.below(2) ? TimeWaitSynPolicy::kStrict : TimeWaitSynPolicy::kReuseIfSeqGreater;
   if (r.below(3) == 0) s.header.config.recv_buffer = static_cast<uint32_t>(500 + r.below(8000));
+  {
+    // RFC 7323 and RFC 2018 options, each off in one run in four. A stream of its
+    // own, so the draws below stay what they were for every seed.
+    Rng o(seed ^ 0x6f7074696f6e73ull);
+    s.header.config.window_scale = o.below(4) != 0;
+    s.header.config.timestamps = o.below(4) != 0;
+    s.header.config.sack = o.below(4) != 0;
+  }
   for (LinkSettings& l : s.header.links) {
     l.delay = Duration::micros(static_cast<int64_t>(100 + r.below(50000)));
     l.jitter = Duration::micros(static_cast<int64_t>(r.below(20000)));

@@ -160,8 +160,11 @@ std::string describe_actual(const Segment& s, uint32_t local_iss, uint32_t peer_
 }
 
 std::vector<OptionSpec::Kind> probe_lacking_options(const Config& config, IpFamily family) {
+  // What the stack can send at all, not what this script's knobs switched off.
+  Config all = config;
+  all.window_scale = all.timestamps = all.sack = true;
   Rfc6528IsnGenerator isn(Rfc6528IsnGenerator::Key{});
-  Host h(Host::Options{host_address(family, 0), config, 1}, isn);
+  Host h(Host::Options{host_address(family, 0), all, 1}, isn);
   TcpOptions seen;
   auto merge = [&seen](const TcpOptions& o) {
     if (o.window_scale) seen.window_scale = o.window_scale;

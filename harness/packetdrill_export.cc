@@ -151,9 +151,14 @@ absl::StatusOr<std::string> export_script(const Scenario& input, const std::stri
   sysctl("net.inet.tcp.rexmit_slop=0");
   sysctl(absl::StrCat("net.inet.tcp.recvspace=", c.recv_buffer));
   sysctl(absl::StrCat("net.inet.tcp.sendspace=", c.send_buffer));
-  // FreeBSD's one RFC 7323 switch also turns timestamps on, which synfin does
-  // not send: only "off" says the same thing on both.
-  if (!c.window_scale) sysctl("net.inet.tcp.rfc1323=0");
+  // FreeBSD turns window scaling and timestamps on and off together.
+  if (c.window_scale == c.timestamps) {
+    sysctl(absl::StrCat("net.inet.tcp.rfc1323=", c.window_scale ? 1 : 0));
+  } else {
+    lines.push_back(absl::StrCat("// synfin: window scaling ", c.window_scale ? "on" : "off", ", timestamps ",
+                                 c.timestamps ? "on" : "off", " (FreeBSD's net.inet.tcp.rfc1323 sets both)"));
+  }
+  sysctl(absl::StrCat("net.inet.tcp.tolerate_missing_ts=", c.timestamps_required ? 0 : 1));
   // What the sysctls cannot say, for `synfin pd run` (a comment to packetdrill).
   absl::StrAppend(&out, config_directive(c), "\n");
 

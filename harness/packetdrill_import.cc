@@ -164,6 +164,9 @@ absl::Status Importer::inbound(const Event& e, const PacketSpec& pk, int64_t at)
   op.kind = OpKind::kInject;
   InjectedSegment& s = op.segment;
   s.flags = Flags(pk.flags);
+  if (knobs_.ecn_passive && is_ecn_setup_syn(pk.flags)) {
+    note(e.pos.line, absl::StrCat(kEcnPassiveFeature, ": left out (the stack lacks it)"));
+  }
   s.seq_base = SeqBase::kPeerIsn;
   s.seq = pk.seq;
   s.ack_base = AckBase::kHostIss;
@@ -174,6 +177,9 @@ absl::Status Importer::inbound(const Event& e, const PacketSpec& pk, int64_t at)
   absl::StatusOr<TcpOptions> opts = options_from_spec(pk.options, 0);
   if (!opts.ok()) return cannot(e.pos, std::string(opts.status().message()));
   s.options = *std::move(opts);
+  if (s.options.timestamps && s.flags.ack() && s.options.timestamps->ecr != 0) {
+    note(e.pos.line, "TS ecr kept as written (the model does not map it to the stack's TS val)");
+  }
   if (!s.options.sack.empty()) {
     note(e.pos.line, "SACK blocks kept as written (the model does not number them from the host's ISS)");
   }

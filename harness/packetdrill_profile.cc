@@ -57,6 +57,8 @@ absl::StatusOr<Profile> profile_named(std::string_view name) {
     p.config.rto_max = Duration::seconds(64);
     p.config.recv_buffer = 65536;
     p.config.send_buffer = 32768;
+    // The SYN's shift is sized for kern.ipc.maxsockbuf (2 MiB: wscale 6).
+    p.config.window_scale_buffer = static_cast<uint32_t>(p.max_sock_buf);
     p.config.syn_retries = 6;
     p.config.data_retries = 12;
     // tcp_twcheck: a SYN beyond the old connection's numbers reopens a 4-tuple
@@ -79,6 +81,8 @@ absl::StatusOr<Profile> profile_named(std::string_view name) {
     p.config.data_retries = 15;
     p.config.time_wait_syn = TimeWaitSynPolicy::kReuseIfSeqGreater;
     p.max_sock_buf = 212992;
+    // The SYN's shift is sized for tcp_rmem's maximum (6 MiB: wscale 7).
+    p.config.window_scale_buffer = 6291456;
     return p;
   }
   return absl::InvalidArgumentError(absl::StrCat("--profile: expected one of ",
@@ -99,6 +103,11 @@ std::optional<int64_t> errno_number(const Profile& p, std::string_view name) {
   return std::nullopt;
 }
 
+bool is_ecn_setup_syn(uint16_t flags) {
+  const uint16_t setup = Flags::kSyn | Flags::kEce | Flags::kCwr;
+  return (flags & (setup | Flags::kAck)) == setup;
+}
+
 KnobEffect apply_sysctl(std::string_view name, std::string_view value, KnobState& st) {
   using K = KnobEffect::Kind;
   int64_t v = 0;
@@ -117,6 +126,13 @@ KnobEffect apply_sysctl(std::string_view name, std::string_view value, KnobState
   auto feature = [&](std::string what) -> KnobEffect {
     if (!numeric) return unsupported("expected a number");
     return v == 0 ? no_effect() : missing(std::move(what));
+  };
+  // ECN: 0 off; 1 asks for it on active opens (a feature the stack lacks);
+  // 2 only answers a peer that asks, which matters only if one does.
+  auto ecn = [&](std::string_view knob) -> KnobEffect {
+    if (!numeric || v < 0 || v > 2) return unsupported("expected 0, 1 or 2");
+    st.ecn_passive = v == 2;
+    return v == 1 ? missing(absl::StrCat("ECN (RFC 3168, ", av(knob), "=1)")) : applied();
   };
   auto duration_ms = [&](Duration& field) -> KnobEffect {
     if (!numeric || v <= 0) return unsupported("expected a positive number of milliseconds");
@@ -142,6 +158,7 @@ KnobEffect apply_sysctl(std::string_view name, std::string_view value, KnobState
   if (name == "kern.ipc.maxsockbuf") {
     if (!numeric || v <= 0) return unsupported("expected a size");
     st.max_sock_buf = static_cast<uint64_t>(v);
+    st.config.window_scale_buffer = static_cast<uint32_t>(std::min<int64_t>(v, UINT32_MAX));
     return applied();
   }
   if (name == "net.inet.tcp.msl") return duration_ms(st.config.msl);
@@ -159,17 +176,17 @@ KnobEffect apply_sysctl(std::string_view name, std::string_view value, KnobState
     return applied();
   }
   if (name == "net.inet.tcp.rfc1323") {
-    // RFC 7323 as one switch: window scaling (a Config knob) and timestamps
-    // (which the stack lacks).
+    // RFC 7323 as one switch: window scaling and timestamps.
     if (!numeric || (v != 0 && v != 1)) return unsupported("expected 0 or 1");
-    st.config.window_scale = v == 1;
-    return v == 1 ? missing("timestamps (RFC 7323, net.inet.tcp.rfc1323=1)") : applied();
+    st.config.window_scale = st.config.timestamps = v == 1;
+    return applied();
   }
-  if (name == "net.inet.tcp.sack.enable") return feature("SACK (RFC 2018, net.inet.tcp.sack.enable=1)");
-  if (name == "net.inet.tcp.ecn.enable") return feature("ECN (RFC 3168, net.inet.tcp.ecn.enable)");
+  if (name == "net.inet.tcp.sack.enable") return flag(st.config.sack, true);
+  if (name == "net.inet.tcp.ecn.enable") return ecn("net.inet.tcp.ecn.enable");
   if (name == "net.inet.tcp.syncookies") return feature("SYN cookies (net.inet.tcp.syncookies=1)");
   if (name == "net.inet.tcp.syncookies_only") return feature("SYN cookies only");
-  if (name == "net.inet.tcp.tolerate_missing_ts") return feature("timestamps (RFC 7323)");
+  // 0: drop a segment without TSopt once timestamps are negotiated (RFC 7323 3.2).
+  if (name == "net.inet.tcp.tolerate_missing_ts") return flag(st.config.timestamps_required, false);
   if (name == "net.inet.tcp.hostcache.purgenow") return no_effect();  // synfin keeps no host cache
   if (name == "net.inet.tcp.blackhole") {
     return numeric && v == 0 ? no_effect() : unsupported("synfin always answers with a reset");
@@ -180,10 +197,16 @@ KnobEffect apply_sysctl(std::string_view name, std::string_view value, KnobState
   if (name == "net.inet.tcp.drop_synfin") return flag(st.config.drop_syn_fin, true);
 
   // Linux.
-  if (name == "net.ipv4.tcp_timestamps") return feature("timestamps (RFC 7323, tcp_timestamps)");
+  if (name == "net.ipv4.tcp_timestamps") {
+    // 1 and 2 both turn timestamps on (2: without Linux's random offset; synfin's
+    // offset is keyed per connection either way).
+    if (!numeric || v < 0 || v > 2) return unsupported("expected 0, 1 or 2");
+    st.config.timestamps = v != 0;
+    return applied();
+  }
   if (name == "net.ipv4.tcp_window_scaling") return flag(st.config.window_scale, true);
-  if (name == "net.ipv4.tcp_sack") return feature("SACK (RFC 2018, tcp_sack)");
-  if (name == "net.ipv4.tcp_ecn") return feature("ECN (RFC 3168, tcp_ecn)");
+  if (name == "net.ipv4.tcp_sack") return flag(st.config.sack, true);
+  if (name == "net.ipv4.tcp_ecn") return ecn("tcp_ecn");
   if (name == "net.ipv4.tcp_syn_retries") {
     if (!numeric || v < 0 || v > 50) return unsupported("expected a count");
     st.config.syn_retries = static_cast<int>(v);

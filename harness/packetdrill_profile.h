@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "stack/config.h"
 #include "stack/ip.h"
+#include "stack/segment.h"
 
 namespace synfin::harness::pd {
 
@@ -57,7 +58,16 @@ struct KnobState {
   uint64_t max_sock_buf = 2097152;
   int64_t rexmit_min_ms = -1;   // FreeBSD: the RTO floor is rexmit_min + rexmit_slop
   int64_t rexmit_slop_ms = -1;
+  // ECN (RFC 3168) answered when a peer's SYN asks for it, never asked for
+  // (FreeBSD ecn.enable=2, Linux tcp_ecn=2): the stack lacks ECN, but this only
+  // shows when such a SYN arrives, so the runner checks inbound SYNs.
+  bool ecn_passive = false;
 };
+
+// An inbound SYN that asks for ECN (RFC 3168 6.1.1: ECE and CWR set, ACK clear).
+bool is_ecn_setup_syn(uint16_t flags);
+inline constexpr const char* kEcnPassiveFeature =
+    "ECN (RFC 3168): the peer's SYN asks for it and the profile's knob answers";
 
 // Applies `sysctl -w NAME=VALUE` (FreeBSD net.inet.tcp.* and Linux
 // net.ipv4.tcp_* names) to `state`.

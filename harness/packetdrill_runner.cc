@@ -246,6 +246,7 @@ bool Runner::inbound(const Event& e, const PacketSpec& pk) {
   s.src_port = tuple_.remote_port;
   s.dst_port = tuple_.local_port;
   s.flags = Flags(pk.flags);
+  if (knobs_.ecn_passive && is_ecn_setup_syn(pk.flags) && !missing(e.pos.line, kEcnPassiveFeature)) return false;
   s.seq = SeqNum(peer_isn_ + pk.seq);
   s.ack = SeqNum((iss_known_ ? local_iss_ : 0) + pk.ack.value_or(0));
   if (pk.win && *pk.win > 65535) return fail(e.pos.line, "a window of at most 65535");
@@ -255,6 +256,7 @@ bool Runner::inbound(const Event& e, const PacketSpec& pk) {
   absl::StatusOr<TcpOptions> opts = options_from_spec(pk.options, iss_known_ ? local_iss_ : 0);
   if (!opts.ok()) return skip(e.pos.line, std::string(opts.status().message()));
   s.options = *opts;
+  if (s.options.timestamps && s.flags.ack()) s.options.timestamps->ecr = live_ts_ecr(s.options.timestamps->ecr);
   if (s.flags.syn()) peer_mss_ = s.options.mss.value_or(0);
   absl::StatusOr<uint8_t> tos = ecn_bits(pk.ip_annotation);
   if (!tos.ok()) return skip(e.pos.line, std::string(tos.status().message()));
@@ -269,6 +271,24 @@ bool Runner::inbound(const Event& e, const PacketSpec& pk) {
   if (encoded_options_size(s.options) > 40) return fail(e.pos.line, "options longer than 40 bytes");
   deliver(p);
   return true;
+}
+
+// packetdrill's timestamp mapping: the TS val a '>' line writes stands for the
+// one the stack sent, so a '<' line that echoes it (TS ecr) gets the live value;
+// an ecr no line wrote counts from the first pair seen.
+void Runner::note_ts_val(const PacketSpec& want, const Segment& got) {
+  if (!got.options.timestamps || want.options_mode != PacketSpec::Options::kList) return;
+  for (const OptionSpec& o : want.options) {
+    if (o.kind != OptionSpec::Kind::kTimestamp) continue;
+    ts_val_map_[o.a] = got.options.timestamps->val;
+    if (!first_ts_) first_ts_ = std::make_pair(o.a, got.options.timestamps->val);
+  }
+}
+
+uint32_t Runner::live_ts_ecr(uint32_t script_ecr) const {
+  if (auto it = ts_val_map_.find(script_ecr); it != ts_val_map_.end()) return it->second;
+  if (first_ts_) return script_ecr - first_ts_->first + first_ts_->second;
+  return script_ecr;
 }
 
 const std::vector<OptionSpec::Kind>& Runner::lacking_options() {
@@ -326,6 +346,7 @@ bool Runner::outbound(const Event& e, const PacketSpec& pk, Instant at, std::opt
     local_iss_ = got.packet.tcp.seq.raw;
     iss_known_ = true;
   }
+  note_ts_val(want, got.packet.tcp);
   const std::string why = compare_outbound(want, got.packet.tcp, local_iss_, peer_isn_);
   if (!why.empty()) {
     return fail(line, absl::StrCat(why, ": expected ", describe_expected(pk), ", actual ",

@@ -11,9 +11,9 @@
 // A script gets one of three verdicts: passed; failed (the first mismatch, its
 // line, expected vs actual); skipped (it needs something synfin does not have,
 // and says what). Under `strict`, what would be skipped fails instead. Under
-// `lax`, a script that only asks for protocol features the stack lacks (window
-// scaling, timestamps, SACK, ECN) runs anyway with those options left out of
-// the comparison, and its verdict says so.
+// `lax`, a script that only asks for protocol features the stack lacks (ECN,
+// SYN cookies, keepalive) runs anyway, and its verdict says what was left out. An inbound TS ecr is mapped to the TS val it echoes
+// (the stack's clock is its own), as packetdrill maps it.
 #pragma once
 
 #include <string>

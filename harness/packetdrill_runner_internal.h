@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -88,6 +89,9 @@ class Runner {
   std::optional<State> under_test_state() const;
   // Which option kinds the stack never sends (probed once from its own SYNs).
   const std::vector<OptionSpec::Kind>& lacking_options();
+  // Timestamps: what a '>' line's TS val stands for, and an inbound TS ecr's live value.
+  void note_ts_val(const PacketSpec& want, const Segment& got);
+  uint32_t live_ts_ecr(uint32_t script_ecr) const;
 
   // ---- packetdrill_syscalls.cc ----
   struct Outcome {
@@ -161,6 +165,8 @@ class Runner {
   std::optional<Pending> pending_;
 
   std::optional<std::vector<OptionSpec::Kind>> lacking_;
+  std::map<uint32_t, uint32_t> ts_val_map_;                // script TS val -> the stack's
+  std::optional<std::pair<uint32_t, uint32_t>> first_ts_;  // the first such pair
 };
 
 }  // namespace synfin::harness::pd

@@ -30,6 +30,11 @@ enum HeaderField : uint8_t {
   kTimeWaitSyn = 21,
   kBacklog = 22,
   kPeerIsn = 23,
+  kWindowScale = 24,
+  kTimestamps = 25,
+  kTimestampsRequired = 26,
+  kSack = 27,
+  kWindowScaleBuffer = 28,
   kLinkBase = 32,  // 32 + 16 * direction + LinkField
 };
 enum LinkField : uint8_t {
@@ -193,6 +198,11 @@ void read_header(Reader& r, ScenarioHeader& h) {
       case kTimeWaitSyn: c.time_wait_syn = static_cast<TimeWaitSynPolicy>(v % 2); break;
       case kBacklog: c.default_backlog = static_cast<int>(clamp_int(static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1))); break;
       case kPeerIsn: h.peer_isn = static_cast<uint32_t>(v); break;
+      case kWindowScale: c.window_scale = v & 1; break;
+      case kTimestamps: c.timestamps = v & 1; break;
+      case kTimestampsRequired: c.timestamps_required = v & 1; break;
+      case kSack: c.sack = v & 1; break;
+      case kWindowScaleBuffer: c.window_scale_buffer = static_cast<uint32_t>(v); break;
       default: {
         if (field < kLinkBase || field >= kLinkBase + 32) break;  // unknown: skipped
         LinkSettings& l = h.links[(field - kLinkBase) / 16];
@@ -249,6 +259,11 @@ void write_header(Writer& w, const ScenarioHeader& h) {
   if (c.time_wait_syn != dc.time_wait_syn) field(kTimeWaitSyn, static_cast<uint64_t>(c.time_wait_syn));
   if (c.default_backlog != dc.default_backlog) field(kBacklog, zz(c.default_backlog));
   if (h.peer_isn != d.peer_isn) field(kPeerIsn, h.peer_isn);
+  if (c.window_scale != dc.window_scale) field(kWindowScale, c.window_scale);
+  if (c.timestamps != dc.timestamps) field(kTimestamps, c.timestamps);
+  if (c.timestamps_required != dc.timestamps_required) field(kTimestampsRequired, c.timestamps_required);
+  if (c.sack != dc.sack) field(kSack, c.sack);
+  if (c.window_scale_buffer != dc.window_scale_buffer) field(kWindowScaleBuffer, c.window_scale_buffer);
   for (int i = 0; i < 2; ++i) {
     const LinkSettings& l = h.links[i];
     const LinkSettings& dl = d.links[i];

@@ -33,6 +33,11 @@ std::vector<HeaderField> header_fields(ScenarioHeader& h) {
       {"drop_syn_fin", &c.drop_syn_fin},
       {"time_wait_syn", &c.time_wait_syn},
       {"default_backlog", &c.default_backlog},
+      {"window_scale", &c.window_scale},
+      {"window_scale_buffer", &c.window_scale_buffer},
+      {"timestamps", &c.timestamps},
+      {"timestamps_required", &c.timestamps_required},
+      {"sack", &c.sack},
   };
   // Static, so the names outlive the table.
   static constexpr std::string_view kLinkNames[2][10] = {

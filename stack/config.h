@@ -38,6 +38,11 @@ struct Config {
   // RFC 7323 2: offer the Window Scale option in our SYN (with the shift the
   // receive buffer needs, 0 if none) and use scaling when the peer offers it too.
   bool window_scale = true;
+  // Size the offered shift for this many octets when that is more than
+  // recv_buffer: a stack whose buffer may grow after the SYN offers the shift
+  // its largest buffer needs (FreeBSD sizes it for kern.ipc.maxsockbuf, Linux
+  // for tcp_rmem's maximum). RFC 7323 2.2 leaves the shift to the receiver.
+  uint32_t window_scale_buffer = 0;
   // RFC 7323 3-5: offer the Timestamps option in our SYN and, when the peer
   // offers it too, carry it on every segment: RTT samples from echoed values,
   // PAWS against old duplicates.
@@ -47,6 +52,9 @@ struct Config {
   // which processes such a segment without the PAWS test, so a peer (or an
   // injected segment) that leaves the option out is still heard.
   bool timestamps_required = false;
+  // RFC 2018: offer SACK-permitted in our SYN; when the peer offers it too, our
+  // ACKs report the octets held past a gap as SACK blocks, most recent first.
+  bool sack = true;
   // Send buffer in bytes: how much unacknowledged plus unsent data the app may queue.
   uint32_t send_buffer = 65536;
   // Out-of-order segments held for reassembly (RFC 9293 3.10.7.4, seventh step:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "stack/codec.h"
 #include "stack/rfc9293.h"
 #include "stack/window_scale.h"
 
@@ -104,9 +105,48 @@ uint16_t Connection::effective_mss() const {
 
 uint32_t Connection::send_mss() const {
   // RFC 9293 3.7.1: the data a segment carries is the MSS less the TCP options
-  // it also carries (here the TSopt, on every segment once negotiated).
-  const uint32_t opts = ts_ok_ ? kTimestampsOptionBytes : 0;
-  return std::max<uint32_t>(1, effective_mss() > opts ? effective_mss() - opts : 1);
+  // it also carries: the TSopt once negotiated, SACK blocks while octets are held.
+  TcpOptions o;
+  if (ts_ok_) o.timestamps = Timestamps{};
+  o.sack = sack_blocks();
+  const uint32_t opts = static_cast<uint32_t>(encoded_options_size(o));
+  return effective_mss() > opts ? effective_mss() - opts : 1;
+}
+
+void Connection::note_sack(SeqNum seq) {
+  // Most recent first; an older entry for the same octet moves up.
+  uint8_t n = 0;
+  std::array<SeqNum, 4> kept{};
+  kept[n++] = seq;
+  for (uint8_t i = 0; i < sack_recent_n_ && n < kept.size(); ++i) {
+    if (sack_recent_[i] != seq) kept[n++] = sack_recent_[i];
+  }
+  sack_recent_ = kept;
+  sack_recent_n_ = n;
+}
+
+absl::InlinedVector<SackBlock, 4> Connection::sack_blocks() const {
+  absl::InlinedVector<SackBlock, 4> blocks;
+  if (!sack_ok_ || recv_.held().empty()) return blocks;
+  // 40 octets of options hold 4 blocks, 3 beside the TSopt (RFC 2018 3).
+  const size_t max_blocks = ts_ok_ ? 3 : 4;
+  // RFC 2018 4: "The first SACK block ... MUST specify the contiguous block of
+  // data containing the segment which triggered this ACK, unless that segment
+  // advanced the Acknowledgment Number" and "The SACK option SHOULD be filled out
+  // by repeating the most recently reported SACK blocks ... that are not subsets
+  // of a SACK block already included". A remembered octet no longer held (it was
+  // delivered, or its range given up) stands for nothing.
+  for (uint8_t i = 0; i < sack_recent_n_ && blocks.size() < max_blocks; ++i) {
+    if (seq_lt(sack_recent_[i], rcv_nxt_)) continue;
+    const uint32_t at = distance(rcv_nxt_, sack_recent_[i]).raw;
+    for (const Reassembly::Range& r : recv_.held().ranges()) {
+      if (at < r.begin || at >= r.end) continue;
+      const SackBlock b{rcv_nxt_ + SeqLen(r.begin), rcv_nxt_ + SeqLen(r.end)};
+      if (std::find(blocks.begin(), blocks.end(), b) == blocks.end()) blocks.push_back(b);
+      break;
+    }
+  }
+  return blocks;
 }
 
 // ---------------------------------------------------------------------------
@@ -810,6 +850,7 @@ void Connection::process_text(Instant now, const Segment& seg, bool text_allowed
   // held for later processing": they are, and join the stream when the gap
   // before them fills; the ACK then covers everything contiguous.
   hold_text(seq, data, fin);
+  if (seq != rcv_nxt_ && !data.empty()) note_sack(seq);
   fin_in_order = deliver_held(need_ack);
 }
 
@@ -965,6 +1006,8 @@ void Connection::negotiate_timestamps(Instant now, const Segment& peer_syn) {
   // <SYN> or <SYN,ACK> segment for the connection." 4.3: TS.Recent starts from
   // the SYN's TSval.
   ts_ok_ = cfg_.timestamps && peer_syn.options.timestamps.has_value();
+  // RFC 2018 2: SACK-permitted travels in the SYNs only, the same way.
+  sack_ok_ = cfg_.sack && peer_syn.options.sack_permitted;
   if (ts_ok_) {
     ts_recent_ = TsVal{peer_syn.options.timestamps->val};
     ts_recent_at_ = now;
@@ -982,13 +1025,17 @@ bool Connection::rtt_sample_from_echo(Instant now, const Segment& seg) {
   return true;
 }
 
+uint8_t Connection::offered_window_shift() const {
+  return window_shift_for(std::max(cfg_.recv_buffer, cfg_.window_scale_buffer));
+}
+
 void Connection::negotiate_window_scale(const Segment& peer_syn) {
   // RFC 7323 2.2: "both sides MUST send Window Scale options in their <SYN>
   // segments to enable window scaling in either direction". Our SYN offers it
   // whenever Config allows; a SYN-ACK only answers an offer.
   wscale_ok_ = cfg_.window_scale && peer_syn.options.window_scale.has_value();
   snd_wscale_ = wscale_ok_ ? clamp_window_shift(*peer_syn.options.window_scale) : 0;
-  rcv_wscale_ = wscale_ok_ ? window_shift_for(cfg_.recv_buffer) : 0;
+  rcv_wscale_ = wscale_ok_ ? offered_window_shift() : 0;
 }
 
 void Connection::emit(Instant now, Segment&& seg, Outbox& out) {
@@ -1004,6 +1051,7 @@ void Connection::emit(Instant now, Segment&& seg, Outbox& out) {
         Timestamps{ts_clock(now, ts_offset_).raw, seg.flags.ack() ? ts_recent_.raw : 0u};
   }
   if (seg.flags.ack()) last_ack_sent_ = seg.ack;
+  if (seg.flags.ack() && !seg.flags.syn() && !seg.flags.rst()) seg.options.sack = sack_blocks();
   if (env_.observer) env_.observer->on_segment_out(id_, tuple_, seg, snapshot(), now);
   out.push_back(std::move(seg));
 }
@@ -1043,8 +1091,10 @@ void Connection::send_syn(Instant now, bool with_ack, Outbox& out) {
   // <SYN,ACK> segment only if it received a Window Scale option in the initial
   // <SYN> segment."
   if (have_irs_ ? wscale_ok_ : cfg_.window_scale) {
-    s.options.window_scale = window_shift_for(cfg_.recv_buffer);
+    s.options.window_scale = offered_window_shift();
   }
+  // RFC 2018 2: likewise SACK-permitted, which only SYNs carry.
+  s.options.sack_permitted = have_irs_ ? sack_ok_ : cfg_.sack;
   const bool first_transmission = snd_max_ == iss_;
   snd_nxt_ = iss_ + SeqLen(1);
   snd_max_ = seq_max(snd_max_, snd_nxt_);

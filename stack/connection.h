@@ -169,8 +169,14 @@ class Connection {
   // RFC 7323 4.1: an RTT sample from the TSecr of an ACK of new data, if it
   // carries one; returns whether it did.
   bool rtt_sample_from_echo(Instant now, const Segment& seg);
+  // RFC 7323 2.2: the shift our SYN offers (Config::window_scale_buffer).
+  uint8_t offered_window_shift() const;
   // The payload octets one segment may carry: the MSS less our options.
   uint32_t send_mss() const;
+  // RFC 2018 4: the SACK blocks our next ACK reports, most recent first.
+  absl::InlinedVector<SackBlock, 4> sack_blocks() const;
+  // The segment starting at `seq` arrived past a gap: its block goes first.
+  void note_sack(SeqNum seq);
 
   // Timers.
   void on_retransmit_timeout(Instant now, Outbox& out);
@@ -227,6 +233,12 @@ class Connection {
   TsVal ts_recent_;
   Instant ts_recent_at_;
   SeqNum last_ack_sent_;
+  // RFC 2018: both SYNs carried SACK-permitted. sack_recent_ holds the first
+  // octet of the latest segments that arrived past a gap, newest first: each
+  // stands for the held range around it.
+  bool sack_ok_ = false;
+  std::array<SeqNum, 4> sack_recent_{};
+  uint8_t sack_recent_n_ = 0;
 
   // Receive sequence space (Figure 4). rcv_adv_ is the furthest right edge we
   // advertised: RCV.WND = rcv_adv_ - RCV.NXT, and the edge never moves left

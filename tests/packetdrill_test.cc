@@ -164,7 +164,7 @@ TEST_CASE("pd: a blocking call returns when the handshake completes") {
   const char* script =
       "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
       "0...0.1 connect(3, ..., ...) = 0\n"
-      "0 > S 0:0(0) win 65535 <mss 1460,TS val 0 ecr 0,nop,wscale 0>\n"
+      "0 > S 0:0(0) win 65535 <mss 1460,sackOK,TS val 0 ecr 0,nop,wscale 0>\n"
       "0.1 < S. 0:0(0) ack 1 win 1000 <mss 1460>\n"
       "0.1 > . 1:1(0) ack 1 win 65535\n"
       "0.1 write(3, ..., 100) = 100\n"
@@ -209,21 +209,57 @@ TEST_CASE("pd: knobs set Config; what synfin cannot model skips, or fails under 
   CHECK(run_text(shell, strict).verdict == Verdict::kFailed);
 }
 
-TEST_CASE("pd: features the stack lacks skip, or run without their options under --lax") {
+TEST_CASE("pd: features the stack lacks skip, or run without them under --lax") {
   const char* script =
-      "0 `sysctl -w net.inet.tcp.sack.enable=1`\n"
+      "0 `sysctl -w net.inet.tcp.ecn.enable=1`\n"
       "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
       "+0 listen(3, 1) = 0\n"
       "+0 < S 0:0(0) win 65535 <mss 1460,sackOK>\n"
       "+0 > S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK>\n";
   const ScriptResult r = run_text(script, options());
   CHECK(r.verdict == Verdict::kSkipped);
-  CHECK(r.message == "needs SACK (RFC 2018, net.inet.tcp.sack.enable=1), which the stack lacks");
+  CHECK(r.message == "needs ECN (RFC 3168, net.inet.tcp.ecn.enable=1), which the stack lacks");
   RunOptions lax = options();
   lax.lax = true;
   const ScriptResult l = run_text(script, lax);
   CHECK(l.verdict == Verdict::kPassed);
-  CHECK(l.lax_notes.size() == 2);
+  REQUIRE(l.lax_notes.size() == 1);
+  CHECK(l.lax_notes[0] == "ECN (RFC 3168, net.inet.tcp.ecn.enable=1)");
+}
+
+TEST_CASE("pd: ecn.enable=2 only matters when the peer's SYN asks for ECN") {
+  const std::string head =
+      "0 `sysctl -w net.inet.tcp.ecn.enable=2`\n"
+      "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+      "+0 listen(3, 1) = 0\n";
+  // A plain SYN: FreeBSD answers without ECN, as synfin does.
+  const ScriptResult plain = run_text(head +
+      "+0 < S 0:0(0) win 65535 <mss 1460,sackOK>\n"
+      "+0 > S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK>\n", options());
+  INFO(result_line(plain));
+  CHECK(plain.verdict == Verdict::kPassed);
+  // An ECN-setup SYN (RFC 3168 6.1.1): FreeBSD would answer SE.; synfin cannot.
+  const ScriptResult setup = run_text(head +
+      "+0 < SEW 0:0(0) win 65535 <mss 1460,sackOK>\n"
+      "+0 > SE. 0:0(0) ack 1 win 65535 <mss 1460,sackOK>\n", options());
+  CHECK(setup.verdict == Verdict::kSkipped);
+  CHECK(setup.line == 4);
+  CHECK(setup.message.find("ECN (RFC 3168): the peer's SYN asks for it") != std::string::npos);
+}
+
+TEST_CASE("pd: an option the script switched off is a mismatch, not a missing feature") {
+  const char* script =
+      "0 `sysctl -w net.inet.tcp.sack.enable=0`\n"
+      "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+      "+0 listen(3, 1) = 0\n"
+      "+0 < S 0:0(0) win 65535 <mss 1460,sackOK>\n"
+      "+0 > S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK>\n";
+  RunOptions lax = options();
+  lax.lax = true;
+  const ScriptResult l = run_text(script, lax);
+  CHECK(l.verdict == Verdict::kFailed);
+  CHECK(l.line == 5);
+  CHECK(l.lax_notes.empty());
 }
 
 TEST_CASE("pd: profiles differ where the RFCs leave the choice open") {

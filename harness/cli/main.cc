@@ -2,6 +2,7 @@
 //
 // Exit codes: 0 clean; 1 an oracle violation or failed expectation; 2 bad input
 // (a message names the file and, for text, line and column).
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -66,6 +67,20 @@ void print_help() {
   std::printf("\n`synfin COMMAND --help` shows one command's flags.\n");
 }
 
+// Flags are declared with underscores (absl's rule); `--keep-going` and
+// `--keep_going` are the same flag, so the dashed spelling users type (and
+// the issue tracker's docs use) works too. Only the name is rewritten, never
+// the value after '=', and never a positional argument or the `--` marker.
+std::string underscore_flag_name(const char* arg) {
+  std::string a(arg);
+  if (a.size() < 3 || a[0] != '-' || a[1] != '-') return a;
+  const size_t end = std::min(a.find('='), a.size());
+  for (size_t i = 2; i < end; ++i) {
+    if (a[i] == '-') a[i] = '_';
+  }
+  return a;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -90,7 +105,15 @@ int main(int argc, char** argv) {
   }
   absl::SetProgramUsageMessage(cmd->usage);
   // absl parses the flags; argv[0] stands in for the command word.
-  std::vector<char*> args(argv + 1, argv + argc);
+  std::vector<std::string> spelled;
+  spelled.reserve(static_cast<size_t>(argc));
+  bool positional_only = false;  // after a bare `--`
+  for (int i = 1; i < argc; ++i) {
+    spelled.push_back(positional_only ? std::string(argv[i]) : underscore_flag_name(argv[i]));
+    positional_only |= !std::strcmp(argv[i], "--");
+  }
+  std::vector<char*> args;
+  for (std::string& a : spelled) args.push_back(a.data());
   std::vector<char*> positional = absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
   std::vector<std::string> files;
   for (size_t i = 1; i < positional.size(); ++i) files.emplace_back(positional[i]);

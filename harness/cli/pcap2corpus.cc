@@ -110,7 +110,7 @@ int cmd_pcap2corpus(const std::vector<std::string>& captures, const Flags& flags
   const bool text = absl::GetFlag(FLAGS_text);
   const size_t max_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_bytes));
 
-  // Read every capture first: without --keep_going, a bad one means nothing is written.
+  // Read every capture first: without --keep-going, a bad one means nothing is written.
   int exit_code = 0;
   std::vector<std::pair<std::string, harness::CaptureImport>> imports;
   for (const std::string& path : captures) {

@@ -235,7 +235,8 @@ std::vector<uint8_t> mutate_scenario(const std::vector<uint8_t>& in, size_t max_
     }
     default: {  // header: flip the mode-independent knobs through a decoded copy
       harness::Scenario s = harness::decode_scenario(base);
-      switch (r.below(9)) {
+      switch (r.below(10)) {
+        case 8: s.header.config.congestion_control = !s.header.config.congestion_control; break;
         case 0: s.header.seed = r.next() & 0xffff; break;
         case 5: s.header.config.window_scale = !s.header.config.window_scale; break;
         case 6: s.header.config.timestamps = !s.header.config.timestamps; break;

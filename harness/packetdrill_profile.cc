@@ -57,6 +57,7 @@ absl::StatusOr<Profile> profile_named(std::string_view name) {
     p.config.rto_max = Duration::seconds(64);
     p.config.recv_buffer = 65536;
     p.config.send_buffer = 32768;
+    p.config.initial_window_segments = 10;  // net.inet.tcp.initcwnd_segments
     // The SYN's shift is sized for kern.ipc.maxsockbuf (2 MiB: wscale 6).
     p.config.window_scale_buffer = static_cast<uint32_t>(p.max_sock_buf);
     p.config.syn_retries = 6;
@@ -81,6 +82,7 @@ absl::StatusOr<Profile> profile_named(std::string_view name) {
     p.config.data_retries = 15;
     p.config.time_wait_syn = TimeWaitSynPolicy::kReuseIfSeqGreater;
     p.max_sock_buf = 212992;
+    p.config.initial_window_segments = 10;  // TCP_INIT_CWND
     // The SYN's shift is sized for tcp_rmem's maximum (6 MiB: wscale 7).
     p.config.window_scale_buffer = 6291456;
     return p;
@@ -193,6 +195,15 @@ KnobEffect apply_sysctl(std::string_view name, std::string_view value, KnobState
   }
   if (name == "net.inet.tcp.rexmit_drop_options") {
     return numeric && v == 0 ? no_effect() : unsupported("synfin keeps the SYN's options on retransmission");
+  }
+  if (name == "net.inet.tcp.initcwnd_segments") {
+    if (!numeric || v < 0 || v > 1000) return unsupported("expected a segment count");
+    st.config.initial_window_segments = static_cast<uint32_t>(v);
+    return applied();
+  }
+  if (name == "net.inet.tcp.cc.algorithm" || name == "net.ipv4.tcp_congestion_control") {
+    return value == "newreno" || value == "reno" ? applied()
+                                                 : unsupported("synfin implements NewReno only");
   }
   if (name == "net.inet.tcp.drop_synfin") return flag(st.config.drop_syn_fin, true);
 

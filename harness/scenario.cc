@@ -82,6 +82,7 @@ ScenarioHeader sanitized(const ScenarioHeader& in) {
   c.default_peer_mss_v4 = std::max<uint16_t>(c.default_peer_mss_v4, 1);
   c.default_peer_mss_v6 = std::max<uint16_t>(c.default_peer_mss_v6, 1);
   c.default_backlog = std::clamp(c.default_backlog, 1, 1024);
+  c.initial_window_segments = std::min<uint32_t>(c.initial_window_segments, 1000);
   for (LinkSettings& l : h.links) {
     l.delay = std::clamp(l.delay, Duration{0}, Duration::seconds(10));
     l.jitter = std::clamp(l.jitter, Duration{0}, Duration::seconds(10));

@@ -35,6 +35,8 @@ enum HeaderField : uint8_t {
   kTimestampsRequired = 26,
   kSack = 27,
   kWindowScaleBuffer = 28,
+  kCongestionControl = 29,
+  kInitialWindow = 30,
   kLinkBase = 32,  // 32 + 16 * direction + LinkField
 };
 enum LinkField : uint8_t {
@@ -203,6 +205,8 @@ void read_header(Reader& r, ScenarioHeader& h) {
       case kTimestampsRequired: c.timestamps_required = v & 1; break;
       case kSack: c.sack = v & 1; break;
       case kWindowScaleBuffer: c.window_scale_buffer = static_cast<uint32_t>(v); break;
+      case kCongestionControl: c.congestion_control = v & 1; break;
+      case kInitialWindow: c.initial_window_segments = static_cast<uint32_t>(v); break;
       default: {
         if (field < kLinkBase || field >= kLinkBase + 32) break;  // unknown: skipped
         LinkSettings& l = h.links[(field - kLinkBase) / 16];
@@ -264,6 +268,8 @@ void write_header(Writer& w, const ScenarioHeader& h) {
   if (c.timestamps_required != dc.timestamps_required) field(kTimestampsRequired, c.timestamps_required);
   if (c.sack != dc.sack) field(kSack, c.sack);
   if (c.window_scale_buffer != dc.window_scale_buffer) field(kWindowScaleBuffer, c.window_scale_buffer);
+  if (c.congestion_control != dc.congestion_control) field(kCongestionControl, c.congestion_control);
+  if (c.initial_window_segments != dc.initial_window_segments) field(kInitialWindow, c.initial_window_segments);
   for (int i = 0; i < 2; ++i) {
     const LinkSettings& l = h.links[i];
     const LinkSettings& dl = d.links[i];

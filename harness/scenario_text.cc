@@ -38,6 +38,8 @@ std::vector<HeaderField> header_fields(ScenarioHeader& h) {
       {"timestamps", &c.timestamps},
       {"timestamps_required", &c.timestamps_required},
       {"sack", &c.sack},
+      {"congestion_control", &c.congestion_control},
+      {"initial_window_segments", &c.initial_window_segments},
   };
   // Static, so the names outlive the table.
   static constexpr std::string_view kLinkNames[2][10] = {

@@ -55,6 +55,13 @@ struct Config {
   // RFC 2018: offer SACK-permitted in our SYN; when the peer offers it too, our
   // ACKs report the octets held past a gap as SACK blocks, most recent first.
   bool sack = true;
+  // RFC 5681 congestion control (NewReno with RFC 6582's fast recovery): the
+  // sender keeps at most cwnd octets in flight. Off, only the peer's window
+  // limits it (for comparisons with a stack that does not model congestion).
+  bool congestion_control = true;
+  // The initial window in segments; 0 is RFC 5681 3.1's rule (2 to 4 SMSS by
+  // size), 10 RFC 6928's (what FreeBSD and Linux use).
+  uint32_t initial_window_segments = 0;
   // Send buffer in bytes: how much unacknowledged plus unsent data the app may queue.
   uint32_t send_buffer = 65536;
   // Out-of-order segments held for reassembly (RFC 9293 3.10.7.4, seventh step:

@@ -693,7 +693,7 @@ bool Connection::check_ack(Instant now, const Segment& seg, Outbox& out) {
     send_invalid_reply_ack(now, seg, out);
     return false;
   }
-  apply_ack(now, seg);
+  apply_ack(now, seg, out);
 
   switch (state_) {
     case State::kFinWait1:
@@ -738,8 +738,51 @@ bool Connection::check_ack(Instant now, const Segment& seg, Outbox& out) {
   return true;
 }
 
-void Connection::apply_ack(Instant now, const Segment& seg) {
+bool Connection::is_duplicate_ack(const Segment& seg) const {
+  // RFC 5681 2, DUPLICATE ACKNOWLEDGMENT: "(a) the receiver of the ACK has
+  // outstanding data, (b) the incoming acknowledgment carries no data, (c) the
+  // SYN and FIN bits are both off, (d) the acknowledgment number is equal to the
+  // greatest acknowledgment received on the given connection (TCP.UNA from [RFC
+  // 793]) and (e) the advertised window in the incoming acknowledgment equals
+  // the advertised window in the last incoming acknowledgment."
+  return snd_una_ != snd_max_ && seg.payload.empty() && !seg.flags.syn() && !seg.flags.fin() &&
+         seg.ack == snd_una_ && (uint32_t{seg.window} << snd_wscale_) == snd_wnd_;
+}
+
+void Connection::start_congestion_control() {
+  if (cc_started_) return;
+  cc_started_ = true;
+  // SMSS excludes the options (RFC 5681 2); the MSS both sides allow.
+  const uint32_t smss = effective_mss();
+  cc_.start(smss, initial_window(smss, cfg_.initial_window_segments));
+}
+
+uint32_t Connection::congestion_window() const {
+  return cfg_.congestion_control && cc_started_ ? cc_.cwnd() : UINT32_MAX;
+}
+
+void Connection::retransmit_first(Instant now, Outbox& out) {
+  const SeqNum end = seq_lt(data_end(), snd_max_) ? data_end() : snd_max_;
+  const uint32_t len = seq_lt(snd_una_, end) ? std::min(distance(snd_una_, end).raw, send_mss()) : 0;
+  const bool fin = fin_sent() && snd_una_ + SeqLen(len) == fin_seq();
+  if (len == 0 && !fin) return;
+  const SeqNum nxt = snd_nxt_;
+  send_data_segment(now, snd_una_, len, fin, out);
+  snd_nxt_ = seq_max(nxt, snd_nxt_);
+  timed_seq_.reset();  // Karn: an ACK of it cannot time either transmission
+}
+
+void Connection::apply_ack(Instant now, const Segment& seg, Outbox& out) {
   const SeqNum old_una = snd_una_;
+  const bool counts = cfg_.congestion_control && cc_started_;
+  if (counts && is_duplicate_ack(seg)) {
+    if (cc_.on_duplicate_ack(seg.ack, distance(snd_una_, snd_max_).raw, snd_max_) ==
+        CcAction::kRetransmitFirst) {
+      // RFC 5681 3.2 (2): "The lost segment starting at SND.UNA MUST be
+      // retransmitted".
+      retransmit_first(now, out);
+    }
+  }
   if (seq_lt(snd_una_, seg.ack)) {
     // "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK. Any segments on
     // the retransmission queue that are thereby entirely acknowledged are removed."
@@ -760,6 +803,11 @@ void Connection::apply_ack(Instant now, const Segment& seg) {
       timed_seq_.reset();
     }
     retries_ = 0;
+    if (counts &&
+        cc_.on_ack(seg.ack, distance(old_una, seg.ack).raw, distance(seg.ack, snd_max_).raw) ==
+            CcAction::kRetransmitFirst) {
+      retransmit_first(now, out);
+    }
     // (5.2) "When all outstanding data has been acknowledged, turn off the
     // retransmission timer." (5.3) "When an ACK is received that acknowledges new
     // data, restart the retransmission timer".
@@ -1119,6 +1167,7 @@ void Connection::send_data_segment(Instant now, SeqNum seq, size_t len, bool fin
   }
   if (fin) s.flags = s.flags | kFin;
   const bool new_data = seq == snd_max_;
+  last_data_sent_ = now;
   snd_nxt_ = seq + SeqLen(static_cast<uint32_t>(len) + (fin ? 1 : 0));
   snd_max_ = seq_max(snd_max_, snd_nxt_);
   if (new_data && !timed_seq_) {
@@ -1156,9 +1205,15 @@ void Connection::output(Instant now, Outbox& out) {
   // Data and FIN wait until our SYN is acknowledged (RFC 9293 3.10.2: queued "for
   // transmission after entering ESTABLISHED state").
   if (syn_acked()) {
+    start_congestion_control();
     const uint32_t mss = send_mss();
+    if (cfg_.congestion_control && snd_una_ == snd_max_ && seq_lt(snd_nxt_, data_end()) &&
+        now - last_data_sent_ > rto_) {
+      cc_.on_idle_restart();
+    }
     for (;;) {
-      const SeqNum wnd_edge = snd_una_ + SeqLen(snd_wnd_);
+      // RFC 5681 3.1: at most min(cwnd, rwnd) octets outstanding.
+      const SeqNum wnd_edge = snd_una_ + SeqLen(std::min(snd_wnd_, congestion_window()));
       const uint32_t usable = seq_lt(snd_nxt_, wnd_edge) ? distance(snd_nxt_, wnd_edge).raw : 0;
       const uint32_t pending = seq_lt(snd_nxt_, data_end()) ? distance(snd_nxt_, data_end()).raw : 0;
       const bool fin_pending = fin_queued_ && seq_leq(snd_nxt_, fin_seq());
@@ -1259,6 +1314,7 @@ void Connection::on_retransmit_timeout(Instant now, Outbox& out) {
   }
   ++retries_;
   if (opening) syn_timed_out_ = true;
+  if (!opening && cc_started_) cc_.on_timeout(distance(snd_una_, snd_max_).raw, snd_max_);
   // RFC 6298 (5.5): "The host MUST set RTO <- RTO * 2 ("back off the timer")."
   rto_ = std::min(rto_ * 2, cfg_.rto_max);
   timed_seq_.reset();  // Karn: no RTT sample from a retransmitted segment

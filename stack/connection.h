@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "stack/byte_ring.h"
 #include "stack/config.h"
+#include "stack/congestion.h"
 #include "stack/ip.h"
 #include "stack/isn.h"
 #include "stack/observer.h"
@@ -142,7 +143,17 @@ class Connection {
   void process_fin(Instant now, bool& need_ack);
 
   // The ACK processing shared by the synchronized states (ESTABLISHED's rules).
-  void apply_ack(Instant now, const Segment& seg);
+  void apply_ack(Instant now, const Segment& seg, Outbox& out);
+  // RFC 5681 2: SEG.ACK equals SND.UNA with data outstanding, and the segment
+  // carries no data, no SYN or FIN, and leaves the window as it was.
+  bool is_duplicate_ack(const Segment& seg) const;
+  // Congestion control: started once our SYN is acknowledged; the octets it
+  // lets be outstanding (unlimited when Config turns it off).
+  void start_congestion_control();
+  uint32_t congestion_window() const;
+  // Fast retransmit and NewReno's partial ACKs: the segment at SND.UNA again,
+  // SND.NXT left where it is.
+  void retransmit_first(Instant now, Outbox& out);
   void update_send_window(const Segment& seg);
   void enter_time_wait(Instant now, Cause cause);
   // RST received or retries exhausted: report, then CLOSED (or back to LISTEN).
@@ -255,6 +266,11 @@ class Connection {
   // The peer's FIN, received ahead of RCV.NXT (out of order, or on a SYN before
   // ESTABLISHED): processed when RCV.NXT reaches it.
   std::optional<SeqNum> held_fin_;
+
+  // RFC 5681 congestion control, started when our SYN is acknowledged.
+  NewReno cc_;
+  bool cc_started_ = false;
+  Instant last_data_sent_;  // RFC 5681 4.1: the restart window after idle
 
   // RFC 6298 state. One segment at a time is timed; Karn's rule clears it on
   // retransmission.

@@ -81,6 +81,11 @@ absl::Status Connection::check_send_invariants() const {
                                send_buf_.size(), " queued octets", fin_queued_ ? " and the FIN" : "",
                                " (up to ", limit.raw, ")"));
   }
+  // RFC 5681 3.1: "cwnd MUST be set to no more than the loss window" after a
+  // timeout, and never less: one full-sized segment can always be in flight.
+  if (cfg_.congestion_control && cc_started_ && cc_.cwnd() < cc_.smss()) {
+    return broken(absl::StrCat("congestion window ", cc_.cwnd(), " is below one SMSS (", cc_.smss(), ")"));
+  }
   if (state_ == State::kTimeWait && snd_una_ != snd_max_) {
     return broken(absl::StrCat("in TIME-WAIT ", distance(snd_una_, snd_max_).raw,
                                " sequence numbers are still unacknowledged"));

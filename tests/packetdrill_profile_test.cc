@@ -44,6 +44,18 @@ TEST_CASE("pd profile: SACK switches map to Config::sack") {
   CHECK(apply_sysctl("net.ipv4.tcp_sack", "7", st).kind == KnobEffect::Kind::kUnsupported);
 }
 
+TEST_CASE("pd profile: congestion control knobs") {
+  KnobState st;
+  CHECK(profile_named("freebsd")->config.initial_window_segments == 10);
+  CHECK(profile_named("rfc")->config.initial_window_segments == 0);  // RFC 5681's 2-4 SMSS
+  CHECK(apply_sysctl("net.inet.tcp.initcwnd_segments", "4", st).kind == KnobEffect::Kind::kApplied);
+  CHECK(st.config.initial_window_segments == 4);
+  CHECK(apply_sysctl("net.inet.tcp.cc.algorithm", "newreno", st).kind == KnobEffect::Kind::kApplied);
+  const KnobEffect cubic = apply_sysctl("net.ipv4.tcp_congestion_control", "cubic", st);
+  CHECK(cubic.kind == KnobEffect::Kind::kUnsupported);
+  CHECK(cubic.what == "net.ipv4.tcp_congestion_control=cubic: synfin implements NewReno only");
+}
+
 TEST_CASE("pd profile: tolerate_missing_ts=0 is RFC 7323 3.2's drop") {
   KnobState st;
   CHECK(!st.config.timestamps_required);

@@ -92,7 +92,10 @@ TEST_CASE("RFC 7323 2.2/2.3: both SYNs offer it: later windows are shifted, the 
           "[wscale][syn-sent]") {
   // "The Window field in a SYN (i.e., a <SYN> or <SYN,ACK>) segment itself is
   // never scaled." After it: "SND.WND = SEG.WND << Snd.Wind.Shift".
-  RfcEndpoint t;
+  // (Congestion control off: only the peer's window may limit what is sent.)
+  Config cfg;
+  cfg.congestion_control = false;
+  RfcEndpoint t(cfg);
   t.syn_sent();
   deliver_syn(t, kSyn | kAck, 1000, 7);
   t.expect_tx({{.seq = kIss + 1, .ack = kIrs + 1, .flags = kAck, .window = 65535}});

@@ -157,8 +157,8 @@ TEST_CASE(
   }
   CHECK(c2s.offset == kBytes);
   CHECK(s2c.offset == kBytes);
-  CHECK(c2s.last_ack == SeqNum(kWrapIrs + 1 + kBytes));
-  CHECK(s2c.last_ack == SeqNum(kWrapIss + 1 + kBytes));
+  CHECK(c2s.last_ack == SeqNum(kWrapIrs + 1 + static_cast<uint32_t>(kBytes)));
+  CHECK(s2c.last_ack == SeqNum(kWrapIss + 1 + static_cast<uint32_t>(kBytes)));
 
   std::vector<uint8_t> buf(2 * kBytes);
   auto n = p.server().recv(p.now(), server, buf);

@@ -235,7 +235,16 @@ std::vector<uint8_t> mutate_scenario(const std::vector<uint8_t>& in, size_t max_
     }
     default: {  // header: flip the mode-independent knobs through a decoded copy
       harness::Scenario s = harness::decode_scenario(base);
-      switch (r.below(10)) {
+      switch (r.below(13)) {
+        case 9: s.header.config.delayed_ack = !s.header.config.delayed_ack; break;
+        case 10: s.header.config.nagle = !s.header.config.nagle; break;
+        case 11:
+          // Keep-alives on a scale a scenario's waits reach.
+          s.header.config.keepalive = !s.header.config.keepalive;
+          s.header.config.keepalive_idle = Duration::seconds(1 + static_cast<int64_t>(r.below(20)));
+          s.header.config.keepalive_interval = Duration::millis(100 + static_cast<int64_t>(r.below(5000)));
+          s.header.config.keepalive_probes = static_cast<int>(r.below(5));
+          break;
         case 8: s.header.config.congestion_control = !s.header.config.congestion_control; break;
         case 0: s.header.seed = r.next() & 0xffff; break;
         case 5: s.header.config.window_scale = !s.header.config.window_scale; break;

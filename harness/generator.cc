@@ -35,6 +35,14 @@ Scenario random_lifecycle_scenario(uint64_t seed) {
     s.header.config.window_scale = o.below(4) != 0;
     s.header.config.timestamps = o.below(4) != 0;
     s.header.config.sack = o.below(4) != 0;
+    s.header.config.delayed_ack = o.below(2) != 0;
+    s.header.config.nagle = o.below(3) == 0;
+    if (o.below(3) == 0) {
+      s.header.config.keepalive = true;
+      s.header.config.keepalive_idle = Duration::seconds(1 + static_cast<int64_t>(o.below(10)));
+      s.header.config.keepalive_interval = Duration::millis(200 + static_cast<int64_t>(o.below(2000)));
+      s.header.config.keepalive_probes = static_cast<int>(o.below(4));
+    }
   }
   for (LinkSettings& l : s.header.links) {
     l.delay = Duration::micros(static_cast<int64_t>(100 + r.below(50000)));

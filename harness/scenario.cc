@@ -83,6 +83,11 @@ ScenarioHeader sanitized(const ScenarioHeader& in) {
   c.default_peer_mss_v6 = std::max<uint16_t>(c.default_peer_mss_v6, 1);
   c.default_backlog = std::clamp(c.default_backlog, 1, 1024);
   c.initial_window_segments = std::min<uint32_t>(c.initial_window_segments, 1000);
+  // RFC 1122 4.2.3.2: an ACK's delay "MUST be less than 0.5 seconds".
+  c.delayed_ack_timeout = std::clamp(c.delayed_ack_timeout, lo, Duration::millis(499));
+  c.keepalive_idle = std::clamp(c.keepalive_idle, lo, Duration::seconds(4 * 3600));
+  c.keepalive_interval = std::clamp(c.keepalive_interval, lo, hi);
+  c.keepalive_probes = std::clamp(c.keepalive_probes, 0, 50);
   for (LinkSettings& l : h.links) {
     l.delay = std::clamp(l.delay, Duration{0}, Duration::seconds(10));
     l.jitter = std::clamp(l.jitter, Duration{0}, Duration::seconds(10));

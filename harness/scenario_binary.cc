@@ -37,7 +37,15 @@ enum HeaderField : uint8_t {
   kWindowScaleBuffer = 28,
   kCongestionControl = 29,
   kInitialWindow = 30,
+  kDelayedAck = 31,
   kLinkBase = 32,  // 32 + 16 * direction + LinkField
+  // Past the link fields (32..63).
+  kDelayedAckTimeout = 64,
+  kNagle = 65,
+  kKeepalive = 66,
+  kKeepaliveIdle = 67,
+  kKeepaliveInterval = 68,
+  kKeepaliveProbes = 69,
 };
 enum LinkField : uint8_t {
   kDelay = 0,
@@ -207,6 +215,13 @@ void read_header(Reader& r, ScenarioHeader& h) {
       case kWindowScaleBuffer: c.window_scale_buffer = static_cast<uint32_t>(v); break;
       case kCongestionControl: c.congestion_control = v & 1; break;
       case kInitialWindow: c.initial_window_segments = static_cast<uint32_t>(v); break;
+      case kDelayedAck: c.delayed_ack = v & 1; break;
+      case kDelayedAckTimeout: c.delayed_ack_timeout = dur(v); break;
+      case kNagle: c.nagle = v & 1; break;
+      case kKeepalive: c.keepalive = v & 1; break;
+      case kKeepaliveIdle: c.keepalive_idle = dur(v); break;
+      case kKeepaliveInterval: c.keepalive_interval = dur(v); break;
+      case kKeepaliveProbes: c.keepalive_probes = static_cast<int>(clamp_int(static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1))); break;
       default: {
         if (field < kLinkBase || field >= kLinkBase + 32) break;  // unknown: skipped
         LinkSettings& l = h.links[(field - kLinkBase) / 16];
@@ -270,6 +285,13 @@ void write_header(Writer& w, const ScenarioHeader& h) {
   if (c.window_scale_buffer != dc.window_scale_buffer) field(kWindowScaleBuffer, c.window_scale_buffer);
   if (c.congestion_control != dc.congestion_control) field(kCongestionControl, c.congestion_control);
   if (c.initial_window_segments != dc.initial_window_segments) field(kInitialWindow, c.initial_window_segments);
+  if (c.delayed_ack != dc.delayed_ack) field(kDelayedAck, c.delayed_ack);
+  if (c.delayed_ack_timeout != dc.delayed_ack_timeout) field(kDelayedAckTimeout, us(c.delayed_ack_timeout));
+  if (c.nagle != dc.nagle) field(kNagle, c.nagle);
+  if (c.keepalive != dc.keepalive) field(kKeepalive, c.keepalive);
+  if (c.keepalive_idle != dc.keepalive_idle) field(kKeepaliveIdle, us(c.keepalive_idle));
+  if (c.keepalive_interval != dc.keepalive_interval) field(kKeepaliveInterval, us(c.keepalive_interval));
+  if (c.keepalive_probes != dc.keepalive_probes) field(kKeepaliveProbes, zz(c.keepalive_probes));
   for (int i = 0; i < 2; ++i) {
     const LinkSettings& l = h.links[i];
     const LinkSettings& dl = d.links[i];

@@ -40,6 +40,13 @@ std::vector<HeaderField> header_fields(ScenarioHeader& h) {
       {"sack", &c.sack},
       {"congestion_control", &c.congestion_control},
       {"initial_window_segments", &c.initial_window_segments},
+      {"delayed_ack", &c.delayed_ack},
+      {"delayed_ack_timeout", &c.delayed_ack_timeout},
+      {"nagle", &c.nagle},
+      {"keepalive", &c.keepalive},
+      {"keepalive_idle", &c.keepalive_idle},
+      {"keepalive_interval", &c.keepalive_interval},
+      {"keepalive_probes", &c.keepalive_probes},
   };
   // Static, so the names outlive the table.
   static constexpr std::string_view kLinkNames[2][10] = {

@@ -71,6 +71,8 @@ constexpr TransitionKey kCatalogue[] = {
     {S::kCloseWait, S::kClosed, C::kRetransmitGiveUp},
     {S::kClosing, S::kClosed, C::kRetransmitGiveUp},
     {S::kLastAck, S::kClosed, C::kRetransmitGiveUp},
+    {S::kEstablished, S::kClosed, C::kKeepaliveTimeout},
+    {S::kCloseWait, S::kClosed, C::kKeepaliveTimeout},
     // RFC 1122 4.2.2.13: a new SYN ends TIME-WAIT early (when configured).
     {S::kTimeWait, S::kClosed, C::kNewIncarnation},
 };

@@ -62,6 +62,26 @@ struct Config {
   // The initial window in segments; 0 is RFC 5681 3.1's rule (2 to 4 SMSS by
   // size), 10 RFC 6928's (what FreeBSD and Linux use).
   uint32_t initial_window_segments = 0;
+  // RFC 9293 3.8.6.3 / RFC 1122 4.2.3.2 delayed ACK: an in-order segment's ACK
+  // waits up to delayed_ack_timeout for a second segment (or data of our own to
+  // ride on); every second segment, anything out of order or filling a gap, and
+  // a FIN are acknowledged at once. RFC 1122: the delay "MUST be less than 0.5
+  // seconds". Off by default so every ACK is visible at once in tests.
+  bool delayed_ack = false;
+  Duration delayed_ack_timeout = Duration::millis(200);
+  // RFC 9293 3.7.4 / RFC 1122 4.2.3.4 Nagle: while data is unacknowledged, a
+  // partial segment waits for the ACK or for a full segment's worth. Off by
+  // default (every socket as with TCP_NODELAY); Host::set_nodelay per socket.
+  bool nagle = false;
+  // RFC 1122 4.2.3.6 keep-alives, off by default ("MUST default to off"): after
+  // keepalive_idle without a segment from the peer, a probe every
+  // keepalive_interval; keepalive_probes unanswered ones end the connection
+  // ("timed out"). Host::set_keepalive per socket. RFC 1122: the idle
+  // "MUST default to no less than two hours".
+  bool keepalive = false;
+  Duration keepalive_idle = Duration::seconds(7200);
+  Duration keepalive_interval = Duration::seconds(75);
+  int keepalive_probes = 8;
   // Send buffer in bytes: how much unacknowledged plus unsent data the app may queue.
   uint32_t send_buffer = 65536;
   // Out-of-order segments held for reassembly (RFC 9293 3.10.7.4, seventh step:

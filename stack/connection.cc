@@ -27,7 +27,9 @@ Connection::Connection(const Env& env, ConnId id, const FourTuple& tuple)
       tuple_(tuple),
       send_buf_(env.config->send_buffer),
       recv_(env.config->recv_buffer, env.config->reassembly_max_ranges),
-      rto_(env.config->rto_initial) {}
+      rto_(env.config->rto_initial),
+      nodelay_(!env.config->nagle),
+      keepalive_(env.config->keepalive) {}
 
 // ---------------------------------------------------------------------------
 // Bookkeeping shared by every path.
@@ -64,6 +66,7 @@ void Connection::user_event(UserEvent e, Instant now) {
 }
 
 void Connection::step_end(Instant now) {
+  update_keepalive_timer(now);
   if (!env_.observer) return;
   env_.observer->on_step_end(id_, snapshot(), now);
   if (cfg_.check_invariants) {
@@ -330,6 +333,9 @@ void Connection::end_time_wait_for_new_incarnation(Instant now) {
 
 void Connection::on_segment(Instant now, const Segment& seg, Outbox& out) {
   if (env_.observer) env_.observer->on_segment_in(id_, tuple_, seg, snapshot(), now);
+  // RFC 1122 4.2.3.6: any segment from the peer shows it is still there.
+  last_heard_ = now;
+  keepalive_probes_sent_ = 0;
   switch (state_) {
     case State::kClosed:
       // 3.10.7.1: a TCB in CLOSED is as good as none.
@@ -490,6 +496,7 @@ void Connection::on_segment_synchronized(Instant now, const Segment& seg, Outbox
   // it (RFC 6093 recommends applications not use it).
   bool need_ack = false;
   bool fin_in_order = false;
+  const SeqNum rcv_before = rcv_nxt_;
   process_text(now, seg, text_allowed, fin_in_order, need_ack);  // seventh
   if (fin_in_order) process_fin(now, need_ack);                 // eighth
   // An ACK of our FIN that arrived with a FIN we could not take yet still ends
@@ -499,7 +506,34 @@ void Connection::on_segment_synchronized(Instant now, const Segment& seg, Outbox
   }
   const size_t before = out.size();
   output(now, out);
-  if (need_ack && out.size() == before) send_ack(now, out);
+  if (need_ack && out.size() == before) {
+    acknowledge(now, may_delay_ack(seg, distance(rcv_before, rcv_nxt_).raw, fin_in_order), out);
+  }
+}
+
+bool Connection::may_delay_ack(const Segment& seg, uint32_t delivered, bool fin_in_order) const {
+  // RFC 5681 4.2: "an ACK SHOULD be generated for at least every second
+  // full-sized segment"; "A TCP receiver SHOULD send an immediate duplicate ACK
+  // when an out-of-order segment arrives" and "an immediate ACK when the incoming
+  // segment fills in all or part of a gap". So only a segment whose own text,
+  // all of it new, moved RCV.NXT with nothing held past a gap may wait; a FIN
+  // never does.
+  return cfg_.delayed_ack && !fin_in_order && !seg.flags.syn() && !seg.flags.fin() &&
+         !seg.payload.empty() && delivered == seg.payload.size() && recv_.held().empty() &&
+         (State::kEstablished | State::kFinWait1 | State::kFinWait2).contains(state_);
+}
+
+void Connection::acknowledge(Instant now, bool delayable, Outbox& out) {
+  // RFC 1122 4.2.3.2: "in a stream of full-sized segments there SHOULD be an ACK
+  // for at least every second segment", and the delay "MUST be less than 0.5
+  // seconds" (Config::delayed_ack_timeout). Anything we send clears the count.
+  if (delayable && ++segments_unacked_ < 2) {
+    if (!timer(TimerKind::kDelayedAck)) {
+      set_timer(TimerKind::kDelayedAck, now + cfg_.delayed_ack_timeout, now);
+    }
+    return;
+  }
+  send_ack(now, out);
 }
 
 bool Connection::check_sequence(Instant now, const Segment& seg, bool& text_allowed,
@@ -1001,6 +1035,8 @@ void Connection::process_fin(Instant now, bool& need_ack) {
 void Connection::enter_time_wait(Instant now, Cause cause) {
   cancel_timer(TimerKind::kRetransmit, now);
   cancel_timer(TimerKind::kPersist, now);
+  cancel_timer(TimerKind::kDelayedAck, now);
+  cancel_timer(TimerKind::kKeepalive, now);
   close_reason_ = CloseReason::kNormal;
   transition(State::kTimeWait, cause, now);
   set_timer(TimerKind::kTimeWait, now + cfg_.msl * 2, now);
@@ -1099,6 +1135,11 @@ void Connection::emit(Instant now, Segment&& seg, Outbox& out) {
         Timestamps{ts_clock(now, ts_offset_).raw, seg.flags.ack() ? ts_recent_.raw : 0u};
   }
   if (seg.flags.ack()) last_ack_sent_ = seg.ack;
+  if (seg.flags.ack() && !seg.flags.rst()) {
+    // This segment acknowledges everything received: no ACK is held any more.
+    segments_unacked_ = 0;
+    if (timer(TimerKind::kDelayedAck)) cancel_timer(TimerKind::kDelayedAck, now);
+  }
   if (seg.flags.ack() && !seg.flags.syn() && !seg.flags.rst()) seg.options.sack = sack_blocks();
   if (env_.observer) env_.observer->on_segment_out(id_, tuple_, seg, snapshot(), now);
   out.push_back(std::move(seg));
@@ -1220,6 +1261,12 @@ void Connection::output(Instant now, Outbox& out) {
       if (pending > 0) {
         const uint32_t len = std::min({pending, usable, mss});
         if (len == 0) break;
+        // RFC 1122 4.2.3.4 Nagle: "If there is unacknowledged data (i.e., SND.NXT >
+        // SND.UNA), then the sending TCP buffers all user data ... until the
+        // outstanding data has been acknowledged or until the TCP can send a
+        // full-sized segment." Once the app has closed, nothing more will join
+        // the tail, so it goes (with the FIN).
+        if (!nodelay_ && len < mss && len == pending && snd_una_ != snd_max_ && !fin_queued_) break;
         // The FIN rides on the last data segment when the window has room for it.
         const bool fin = fin_pending && len == pending && usable > len;
         send_data_segment(now, snd_nxt_, len, fin, out);
@@ -1292,6 +1339,12 @@ void Connection::on_timer(Instant now, Outbox& out) {
       case TimerKind::kPersist:
         on_persist_timeout(now, out);
         break;
+      case TimerKind::kDelayedAck:
+        send_ack(now, out);
+        break;
+      case TimerKind::kKeepalive:
+        on_keepalive_timeout(now, out);
+        break;
       case TimerKind::kTimeWait:
         // RFC 9293 3.10.8: "If the time-wait timeout expires on a connection,
         // delete the TCB, enter the CLOSED state, and return."
@@ -1359,6 +1412,56 @@ void Connection::on_persist_timeout(Instant now, Outbox& out) {
   // peer answers; the interval never exceeds the RTO maximum.
   persist_backoff_ = std::min(persist_backoff_ * 2, cfg_.rto_max);
   set_timer(TimerKind::kPersist, now + persist_backoff_, now);
+}
+
+// ---------------------------------------------------------------------------
+// Keep-alive (RFC 1122 4.2.3.6).
+
+void Connection::set_keepalive(Instant now, bool on) {
+  keepalive_ = on;
+  update_keepalive_timer(now);
+}
+
+bool Connection::keepalive_wanted() const {
+  // "Keep-alive packets MUST only be sent when no data or acknowledgement
+  // packets have been received for the connection within an interval": with
+  // something outstanding the retransmission timer watches the peer instead.
+  return keepalive_ && (state_ == State::kEstablished || state_ == State::kCloseWait) &&
+         snd_una_ == snd_max_;
+}
+
+void Connection::update_keepalive_timer(Instant now) {
+  const bool armed = timer(TimerKind::kKeepalive).has_value();
+  if (!keepalive_wanted()) {
+    if (armed) cancel_timer(TimerKind::kKeepalive, now);
+    return;
+  }
+  // Armed lazily: a segment from the peer does not move the timer, the timer
+  // looks at when the peer was last heard from when it fires.
+  if (!armed) set_timer(TimerKind::kKeepalive, std::max(now, last_heard_ + cfg_.keepalive_idle), now);
+}
+
+void Connection::on_keepalive_timeout(Instant now, Outbox& out) {
+  if (!keepalive_wanted()) return;
+  if (keepalive_probes_sent_ == 0 && now < last_heard_ + cfg_.keepalive_idle) {
+    // The peer spoke since the timer was set: idle counts from then.
+    set_timer(TimerKind::kKeepalive, last_heard_ + cfg_.keepalive_idle, now);
+    return;
+  }
+  if (keepalive_probes_sent_ >= cfg_.keepalive_probes) {
+    // The probes went unanswered: the peer is gone.
+    drop_connection(now, Cause::kKeepaliveTimeout, CloseReason::kTimedOut, UserEvent::kTimedOut);
+    return;
+  }
+  // "SEG.SEQ = SND.NXT-1": an old sequence number the peer must answer with an
+  // ACK of RCV.NXT; no garbage octet (RFC 1122 allows zero).
+  Segment probe;
+  probe.seq = snd_nxt_ - SeqLen(1);
+  probe.ack = rcv_nxt_;
+  probe.flags = kAck;
+  ++keepalive_probes_sent_;
+  emit(now, std::move(probe), out);
+  set_timer(TimerKind::kKeepalive, now + cfg_.keepalive_interval, now);
 }
 
 }  // namespace synfin

@@ -99,6 +99,11 @@ class Connection {
   void set_iss_floor(SeqNum floor) { iss_floor_ = floor; }
   // RFC 1122 4.2.2.13: a new SYN takes over this 4-tuple while in TIME-WAIT.
   void end_time_wait_for_new_incarnation(Instant now);
+  // Per-socket options (TCP_NODELAY, SO_KEEPALIVE); Config gives the defaults.
+  void set_nodelay(bool on) { nodelay_ = on; }
+  void set_keepalive(Instant now, bool on);
+  bool nodelay() const { return nodelay_; }
+  bool keepalive() const { return keepalive_; }
   // Discard data that arrives from now on (the app closed its socket).
   void discard_input() {
     discard_input_ = true;
@@ -188,6 +193,16 @@ class Connection {
   absl::InlinedVector<SackBlock, 4> sack_blocks() const;
   // The segment starting at `seq` arrived past a gap: its block goes first.
   void note_sack(SeqNum seq);
+
+  // RFC 1122 4.2.3.2: whether this segment's ACK may wait for a second one.
+  bool may_delay_ack(const Segment& seg, uint32_t delivered, bool fin_in_order) const;
+  // Acknowledges now, or arms the delayed-ACK timer (every second segment at once).
+  void acknowledge(Instant now, bool delayable, Outbox& out);
+  // RFC 1122 4.2.3.6: the keep-alive timer runs while the option is on, the
+  // connection ESTABLISHED or CLOSE-WAIT, and nothing is outstanding.
+  bool keepalive_wanted() const;
+  void update_keepalive_timer(Instant now);
+  void on_keepalive_timeout(Instant now, Outbox& out);
 
   // Timers.
   void on_retransmit_timeout(Instant now, Outbox& out);
@@ -283,6 +298,15 @@ class Connection {
   Duration persist_backoff_;
 
   std::array<std::optional<Instant>, kNumTimerKinds> timers_{};
+
+  // Delayed ACK and Nagle (RFC 1122 4.2.3.2, 4.2.3.4).
+  uint8_t segments_unacked_ = 0;  // in-order data segments whose ACK is held
+  bool nodelay_;
+  // Keep-alive (RFC 1122 4.2.3.6): when the peer was last heard from, and
+  // probes sent since.
+  bool keepalive_;
+  Instant last_heard_;
+  int keepalive_probes_sent_ = 0;
 
   std::vector<uint8_t> scratch_;  // reused for segment payloads
 };

@@ -31,8 +31,8 @@ absl::Status Connection::check_timer_invariants() const {
                                " in ", to_string(state_)));
   }
   if (state_ == State::kClosed || state_ == State::kListen) {
-    if (rexmt || persist) {
-      return broken(absl::StrCat("a ", rexmt ? "retransmission" : "persist", " timer is armed in ",
+    if (rexmt || persist || timer(TimerKind::kDelayedAck)) {
+      return broken(absl::StrCat("a ", rexmt ? "retransmission" : persist ? "persist" : "delayed-ACK", " timer is armed in ",
                                  to_string(state_)));
     }
     return absl::OkStatus();
@@ -44,6 +44,16 @@ absl::Status Connection::check_timer_invariants() const {
     return broken(absl::StrCat("the retransmission timer is ", rexmt ? "armed" : "not armed",
                                " with SND.UNA ", snd_una_.raw, " and the highest sent ",
                                snd_max_.raw, " in ", to_string(state_)));
+  }
+  // A held ACK waits only while something received is unacknowledged, and the
+  // keep-alive timer runs only while RFC 1122 4.2.3.6 wants probes.
+  if (timer(TimerKind::kDelayedAck) && last_ack_sent_ == rcv_nxt_) {
+    return broken(absl::StrCat("the delayed-ACK timer is armed with everything up to RCV.NXT ",
+                               rcv_nxt_.raw, " acknowledged"));
+  }
+  if (timer(TimerKind::kKeepalive).has_value() != keepalive_wanted()) {
+    return broken(absl::StrCat("the keep-alive timer is ", timer(TimerKind::kKeepalive) ? "armed" : "not armed",
+                               " with keep-alive ", keepalive_ ? "on" : "off", " in ", to_string(state_)));
   }
   // The persist timer probes a zero window when nothing is in flight; with
   // something in flight the retransmission timer does that job.

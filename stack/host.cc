@@ -454,6 +454,22 @@ absl::Status Host::close(Instant now, SocketId s) {
   return absl::OkStatus();
 }
 
+absl::Status Host::set_nodelay(SocketId s, bool on) {
+  auto c = live(s);
+  if (!c.ok()) return c.status();
+  (*c)->set_nodelay(on);
+  return absl::OkStatus();
+}
+
+absl::Status Host::set_keepalive(Instant now, SocketId s, bool on) {
+  auto c = live(s);
+  if (!c.ok()) return c.status();
+  (*c)->set_keepalive(now, on);
+  flush(**c);
+  settle(s, now);
+  return absl::OkStatus();
+}
+
 absl::Status Host::abort(Instant now, SocketId s) {
   auto e = entry(s);
   if (!e.ok()) return e.status();

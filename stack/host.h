@@ -92,6 +92,10 @@ class Host {
   // (RFC 2525 2.17); otherwise CLOSE, and whatever arrives later is discarded.
   absl::Status close(Instant now, SocketId s);
   absl::Status abort(Instant now, SocketId s);
+  // Socket options: TCP_NODELAY (Nagle off) and SO_KEEPALIVE; Config holds the
+  // defaults a new socket starts with.
+  absl::Status set_nodelay(SocketId s, bool on);
+  absl::Status set_keepalive(Instant now, SocketId s, bool on);
   absl::StatusOr<SocketStatus> status(SocketId s) const;
 
   // ---- Introspection ----

@@ -19,6 +19,7 @@ const char* to_string(Cause c) {
     case Cause::kTimeWaitExpired: return "2msl-timeout";
     case Cause::kRetransmitGiveUp: return "retransmit-give-up";
     case Cause::kNewIncarnation: return "new-incarnation";
+    case Cause::kKeepaliveTimeout: return "keepalive-timeout";
   }
   return "invalid";
 }
@@ -28,6 +29,8 @@ const char* to_string(TimerKind k) {
     case TimerKind::kRetransmit: return "retransmit";
     case TimerKind::kPersist: return "persist";
     case TimerKind::kTimeWait: return "time-wait";
+    case TimerKind::kDelayedAck: return "delayed-ack";
+    case TimerKind::kKeepalive: return "keepalive";
   }
   return "invalid";
 }

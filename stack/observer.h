@@ -40,6 +40,7 @@ enum class Cause : uint8_t {
   kTimeWaitExpired,   // TIME-WAIT -> CLOSED after 2*MSL
   kRetransmitGiveUp,  // retries exhausted -> CLOSED
   kNewIncarnation,    // TIME-WAIT -> CLOSED: a new SYN reuses the 4-tuple (RFC 1122 4.2.2.13)
+  kKeepaliveTimeout,  // ESTABLISHED / CLOSE-WAIT -> CLOSED: keep-alive probes unanswered
 };
 const char* to_string(Cause c);
 
@@ -47,8 +48,10 @@ enum class TimerKind : uint8_t {
   kRetransmit,  // SYN, SYN-ACK, data and FIN (RFC 6298)
   kPersist,     // zero-window probes (RFC 9293 3.8.6.1)
   kTimeWait,    // 2*MSL (RFC 9293 3.6.1)
+  kDelayedAck,  // the ACK held for a second segment (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2)
+  kKeepalive,   // idle-connection probes (RFC 1122 4.2.3.6)
 };
-inline constexpr int kNumTimerKinds = 3;
+inline constexpr int kNumTimerKinds = 5;
 const char* to_string(TimerKind k);
 
 enum class TimerAction : uint8_t { kSet, kFire, kCancel };

@@ -318,6 +318,102 @@ TEST_CASE("timer.spurious-segment: time-wait timeouts send nothing, persist time
   }
 }
 
+TEST_CASE("timer.ack-delay-too-long: a held ACK goes within 500 ms (RFC 1122 4.2.3.2)", "[oracle]") {
+  const Tcb t = Fixture::est(kIss + 101);
+  SECTION("499 ms: clean") {
+    Fixture f;
+    f.set(TimerKind::kDelayedAck, 499, 0);
+    f.fire(TimerKind::kDelayedAck, 499, 499);
+    f.out(make_segment(kAck, kIss + 101, kIrs + 1), t, 499);
+    f.step_end(t, 499);
+    CHECK(f.sink.all().empty());
+  }
+  SECTION("500 ms: the MUST is broken") {
+    Fixture f;
+    f.set(TimerKind::kDelayedAck, 500, 0);
+    f.fire(TimerKind::kDelayedAck, 500, 500);
+    CHECK(f.sink.count("timer.ack-delay-too-long") == 1);
+  }
+  SECTION("re-arming an armed timer does not restart the delay") {
+    Fixture f;
+    f.set(TimerKind::kDelayedAck, 300, 0);
+    f.set(TimerKind::kDelayedAck, 600, 300);
+    f.fire(TimerKind::kDelayedAck, 600, 600);
+    CHECK(f.sink.count("timer.ack-delay-too-long") == 1);
+  }
+  SECTION("a delayed-ACK timeout that sends data") {
+    Fixture f;
+    f.set(TimerKind::kDelayedAck, 200, 0);
+    f.fire(TimerKind::kDelayedAck, 200, 200);
+    f.out(make_segment(kAck, kIss + 101, kIrs + 1, 65535, 10), t, 200);
+    CHECK(f.sink.count("timer.spurious-segment") == 1);
+  }
+}
+
+TEST_CASE("timer.keepalive-*: probes after keepalive_idle, then every keepalive_interval, give-up "
+          "after keepalive_probes (RFC 1122 4.2.3.6)",
+          "[oracle]") {
+  Config cfg = timer_config();
+  cfg.keepalive = true;
+  cfg.keepalive_idle = Duration::seconds(10);
+  cfg.keepalive_interval = Duration::seconds(2);
+  cfg.keepalive_probes = 2;
+  const Tcb t = Fixture::est(kIss + 101);
+  const Segment probe = make_segment(kAck, kIss + 100, kIrs + 1);
+  auto keepalive_step = [&](Fixture& f, int64_t ms) {
+    f.fire(TimerKind::kKeepalive, ms, ms);
+    f.out(probe, t, ms);
+    f.set(TimerKind::kKeepalive, ms + 2000, ms);
+    f.step_end(t, ms);
+  };
+  auto heard = [&](Fixture& f, int64_t ms) {
+    f.in(make_segment(kAck, kIrs + 1, kIss + 101), t, ms);
+    f.set(TimerKind::kKeepalive, ms + 10000, ms);
+    f.step_end(t, ms);
+  };
+  SECTION("idle 10 s, probes 2 s apart, give-up after two: clean") {
+    Fixture f(cfg);
+    heard(f, 0);
+    keepalive_step(f, 10000);
+    keepalive_step(f, 12000);
+    f.fire(TimerKind::kKeepalive, 14000, 14000);
+    f.event(UserEvent::kTimedOut, 14000);
+    f.transition(State::kEstablished, State::kClosed, Cause::kKeepaliveTimeout, 14000);
+    CHECK(f.sink.all().empty());
+  }
+  SECTION("a first probe 9.999 s after the peer was heard from") {
+    Fixture f(cfg);
+    heard(f, 5000);
+    f.set(TimerKind::kKeepalive, 14999, 5000);
+    keepalive_step(f, 14999);
+    CHECK(f.sink.count("timer.keepalive-early") == 1);
+  }
+  SECTION("a second probe 1 s after the first") {
+    Fixture f(cfg);
+    heard(f, 0);
+    keepalive_step(f, 10000);
+    f.set(TimerKind::kKeepalive, 11000, 10000);
+    keepalive_step(f, 11000);
+    CHECK(f.sink.count("timer.keepalive-early") == 1);
+  }
+  SECTION("a probe at SND.NXT rather than SND.NXT-1") {
+    Fixture f(cfg);
+    heard(f, 0);
+    f.fire(TimerKind::kKeepalive, 10000, 10000);
+    f.out(make_segment(kAck, kIss + 101, kIrs + 1), t, 10000);
+    CHECK(f.sink.count("timer.spurious-segment") == 1);
+  }
+  SECTION("giving up after one probe of two") {
+    Fixture f(cfg);
+    heard(f, 0);
+    keepalive_step(f, 10000);
+    f.fire(TimerKind::kKeepalive, 12000, 12000);
+    f.event(UserEvent::kTimedOut, 12000);
+    f.transition(State::kEstablished, State::kClosed, Cause::kKeepaliveTimeout, 12000);
+    CHECK(f.sink.count("timer.keepalive-giveup-early") == 1);
+  }
+}
+
 TEST_CASE("timer checker: silent on real retransmission runs to give-up, both kinds", "[oracle]") {
   // Endpoint mode, a peer that never answers: SYN retries, then give-up.
   Scenario s;

@@ -127,6 +127,9 @@ constexpr LegalEdge kEdges[] = {
     // TIME-WAIT: 3.10.8 timeout; RFC 1122 4.2.2.13 new incarnation; a RST only when
     // RFC 1337 protection is off; RFC 793's in-window SYN; 3.10.5 ABORT.
     {S::kTimeWait, S::kClosed, C::kTimeWaitExpired, kAlways},
+    // RFC 1122 4.2.3.6: keep-alive probes unanswered end an idle connection.
+    {S::kEstablished, S::kClosed, C::kKeepaliveTimeout, kAlways},
+    {S::kCloseWait, S::kClosed, C::kKeepaliveTimeout, kAlways},
     {S::kTimeWait, S::kClosed, C::kNewIncarnation, kReuse},
     {S::kTimeWait, S::kClosed, C::kRecvRst, kNo1337},
     {S::kTimeWait, S::kClosed, C::kRecvSynInWindow, kNo5961Syn},

@@ -14,9 +14,18 @@
 //                             (SYN, SYN-ACK) or data_retries (data, FIN)
 //   timer.giveup-silent       a give-up without telling the user "timed out" first
 //   timer.giveup-early        a give-up before the configured number of retransmissions
-//   timer.spurious-segment    a time-wait timeout that sent something, or a persist
+//   timer.spurious-segment    a time-wait timeout that sent something, a persist
 //                             timeout that sent anything but one zero-window probe or,
-//                             the window having opened, new data and the FIN
+//                             the window having opened, new data and the FIN, a
+//                             delayed-ACK timeout that sent anything but one bare ACK,
+//                             or a keep-alive timeout anything but one probe
+//   timer.ack-delay-too-long  a delayed-ACK timer that ran 500 ms or more (RFC 1122
+//                             4.2.3.2: "the delay MUST be less than 0.5 seconds")
+//   timer.keepalive-early     a keep-alive probe sooner than keepalive_idle after the
+//                             peer was last heard from, or than keepalive_interval
+//                             after the previous probe (RFC 1122 4.2.3.6)
+//   timer.keepalive-giveup-early  a keep-alive give-up after fewer than
+//                             keepalive_probes unanswered probes
 #include <cstdint>
 #include <deque>
 #include <utility>
@@ -37,15 +46,30 @@ enum Id : uint32_t {
   kGiveupSilent = 1u << 4,
   kGiveupEarly = 1u << 5,
   kSpurious = 1u << 6,
+  kAckDelayTooLong = 1u << 7,
+  kKeepaliveEarly = 1u << 8,
+  kKeepaliveGiveupEarly = 1u << 9,
 };
 
 constexpr int kRexmit = static_cast<int>(TimerKind::kRetransmit);
 constexpr int kPersist = static_cast<int>(TimerKind::kPersist);
 constexpr int kTimeWait = static_cast<int>(TimerKind::kTimeWait);
+constexpr int kDelayedAck = static_cast<int>(TimerKind::kDelayedAck);
+constexpr int kKeepalive = static_cast<int>(TimerKind::kKeepalive);
 
 const char* kind_name(int k) {
-  return k == kRexmit ? "retransmission" : k == kPersist ? "persist" : "time-wait";
+  switch (k) {
+    case kRexmit: return "retransmission";
+    case kPersist: return "persist";
+    case kTimeWait: return "time-wait";
+    case kDelayedAck: return "delayed-ACK";
+    case kKeepalive: return "keep-alive";
+    default: return "unknown";
+  }
 }
+
+// RFC 1122 4.2.3.2's bound on an ACK's delay.
+constexpr Duration kMaxAckDelay = Duration::millis(500);
 
 struct Conn {
   bool armed[kNumTimerKinds] = {};
@@ -57,6 +81,15 @@ struct Conn {
   int persist_segments = 0;
   bool persist_ack_probe = false;  // a bare-ACK probe went out in this step
   bool timed_out_event = false;  // UserEvent::kTimedOut in this step
+  int step_segments = 0;         // segments sent in this step
+
+  // Delayed ACK: when the armed timer was first set.
+  Instant ack_delay_set;
+  // Keep-alive: when the peer was last heard from, the last probe, and probes
+  // since the peer was last heard from.
+  Instant last_in;
+  Instant last_probe;
+  int probes = 0;
 
   // Sequence space, from our own segments and the snapshots.
   bool have_iss = false;
@@ -94,6 +127,7 @@ class TimerChecker final : public Oracle {
     const int k = static_cast<int>(kind);
     switch (action) {
       case TimerAction::kSet:
+        if (k == kDelayedAck && !c->armed[k]) c->ack_delay_set = now;
         c->armed[k] = true;
         c->deadline[k] = deadline;
         // A retransmission timer (re)started outside a timer step breaks the chain
@@ -120,6 +154,12 @@ class TimerChecker final : public Oracle {
                                 ": a timer fires exactly at the deadline it was last set to."));
           }
         }
+        if (k == kDelayedAck && now - c->ack_delay_set >= kMaxAckDelay) {
+          report(*c, kAckDelayTooLong, "timer.ack-delay-too-long", h, id, now,
+                 absl::StrCat("an ACK was held from ", format_instant(c->ack_delay_set), " to ",
+                              format_instant(now), ": RFC 1122 4.2.3.2, the delay \"MUST be less than "
+                              "0.5 seconds\"."));
+        }
         c->armed[k] = false;
         c->timer_step = true;
         c->last_fire = k;
@@ -135,6 +175,12 @@ class TimerChecker final : public Oracle {
 
   void on_transition(int h, ConnId id, State, State to, Cause cause, Instant now) override {
     Conn* c = find(h, id);
+    if (c && cause == Cause::kKeepaliveTimeout && c->probes < config().keepalive_probes) {
+      report(*c, kKeepaliveGiveupEarly, "timer.keepalive-giveup-early", h, id, now,
+             absl::StrCat("the connection gave up on its peer after ", c->probes,
+                          " unanswered keep-alive probes, but Config.keepalive_probes is ",
+                          config().keepalive_probes, "."));
+    }
     if (!c || cause != Cause::kRetransmitGiveUp) return;
     if (!c->timed_out_event) {
       report(*c, kGiveupSilent, "timer.giveup-silent", h, id, now,
@@ -155,11 +201,13 @@ class TimerChecker final : public Oracle {
   }
 
   void on_segment_in(int h, ConnId id, const FourTuple&, const Segment&, const TcbSnapshot& before,
-                     Instant) override {
+                     Instant now) override {
     if (id == kNoConn) return;
     Conn* c = find(h, id);
     if (!c) return;
     c->chain = 0;  // something arrived: the back-off chain is broken
+    c->last_in = now;
+    c->probes = 0;
     note(*c, before);
   }
 
@@ -202,6 +250,7 @@ class TimerChecker final : public Oracle {
                               "new data and the FIN."));
         }
       }
+      if (c->last_fire == kDelayedAck || c->last_fire == kKeepalive) on_ack_or_probe(h, id, *c, seg, tcb, now);
       if (c->last_fire == kTimeWait) {
         report(*c, kSpurious, "timer.spurious-segment", h, id, now,
                absl::StrCat("the time-wait timeout sent ", flags_to_string(seg.flags), " seq ",
@@ -236,6 +285,7 @@ class TimerChecker final : public Oracle {
     c->persist_segments = 0;
     c->persist_ack_probe = false;
     c->timed_out_event = false;
+    c->step_segments = 0;
   }
 
   void on_released(int h, ConnId id, Instant) override { conns_.erase(key(h, id)); }
@@ -277,6 +327,36 @@ class TimerChecker final : public Oracle {
       }
     }
     return false;
+  }
+
+  // A delayed-ACK timeout sends one bare ACK; a keep-alive timeout one probe, a
+  // bare ACK at SND.NXT-1, no sooner than RFC 1122 4.2.3.6's intervals allow.
+  void on_ack_or_probe(int h, ConnId id, Conn& c, const Segment& seg, const TcbSnapshot& tcb, Instant now) {
+    const bool keepalive = c.last_fire == kKeepalive;
+    ++c.step_segments;
+    const bool bare_ack = seg.flags.ack() && !seg.flags.syn() && !seg.flags.fin() && !seg.flags.rst() &&
+                          seg.payload.empty();
+    const bool form = keepalive ? bare_ack && seg.seq.raw == tcb.snd_nxt.raw - 1 : bare_ack;
+    if (!form || c.step_segments > 1) {
+      report(c, kSpurious, "timer.spurious-segment", h, id, now,
+             absl::StrCat("a ", kind_name(c.last_fire), " timeout sent ", flags_to_string(seg.flags), " seq ",
+                          seg.seq.raw, " with ", seg.payload.size(), " data bytes (segment ", c.step_segments,
+                          " of the step; SND.NXT ", tcb.snd_nxt.raw, "): it sends one ",
+                          keepalive ? "probe, a bare ACK at SND.NXT-1 (RFC 1122 4.2.3.6)" : "bare ACK",
+                          " and nothing else."));
+    }
+    if (!keepalive || !form) return;
+    const bool first = c.probes == 0;
+    const Duration since = now - (first ? c.last_in : c.last_probe);
+    const Duration least = first ? config().keepalive_idle : config().keepalive_interval;
+    if (since < least) {
+      report(c, kKeepaliveEarly, "timer.keepalive-early", h, id, now,
+             absl::StrCat("a keep-alive probe went out ", format_duration(since), " after ",
+                          first ? "the peer was last heard from" : "the previous probe", ", sooner than Config.",
+                          first ? "keepalive_idle" : "keepalive_interval", " = ", format_duration(least), "."));
+    }
+    c.last_probe = now;
+    ++c.probes;
   }
 
   void on_timeout_rexmit(int h, ConnId id, Conn& c, const Segment& seg, Instant now) {

@@ -58,6 +58,11 @@ absl::StatusOr<Profile> profile_named(std::string_view name) {
     p.config.recv_buffer = 65536;
     p.config.send_buffer = 32768;
     p.config.initial_window_segments = 10;  // net.inet.tcp.initcwnd_segments
+    // Nagle on (TCP_NODELAY off) and delayed ACK (net.inet.tcp.delayed_ack=1,
+    // delacktime 100 ms).
+    p.config.nagle = true;
+    p.config.delayed_ack = true;
+    p.config.delayed_ack_timeout = Duration::millis(100);
     // The SYN's shift is sized for kern.ipc.maxsockbuf (2 MiB: wscale 6).
     p.config.window_scale_buffer = static_cast<uint32_t>(p.max_sock_buf);
     p.config.syn_retries = 6;
@@ -83,6 +88,11 @@ absl::StatusOr<Profile> profile_named(std::string_view name) {
     p.config.time_wait_syn = TimeWaitSynPolicy::kReuseIfSeqGreater;
     p.max_sock_buf = 212992;
     p.config.initial_window_segments = 10;  // TCP_INIT_CWND
+    // Nagle on (TCP_NODELAY off) and delayed ACK (TCP_DELACK_MIN 40 ms; Linux
+    // adapts the delay, synfin holds it fixed).
+    p.config.nagle = true;
+    p.config.delayed_ack = true;
+    p.config.delayed_ack_timeout = Duration::millis(40);
     // The SYN's shift is sized for tcp_rmem's maximum (6 MiB: wscale 7).
     p.config.window_scale_buffer = 6291456;
     return p;

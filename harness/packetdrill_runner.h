@@ -12,7 +12,7 @@
 // line, expected vs actual); skipped (it needs something synfin does not have,
 // and says what). Under `strict`, what would be skipped fails instead. Under
 // `lax`, a script that only asks for protocol features the stack lacks (ECN,
-// SYN cookies, keepalive) runs anyway, and its verdict says what was left out. An inbound TS ecr is mapped to the TS val it echoes
+// SYN cookies) runs anyway, and its verdict says what was left out. An inbound TS ecr is mapped to the TS val it echoes
 // (the stack's clock is its own), as packetdrill maps it.
 #pragma once
 

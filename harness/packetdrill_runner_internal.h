@@ -87,6 +87,8 @@ class Runner {
   void deliver(IpPacket& p);
   void notify_app_call(OpKind kind, SocketId handle, bool ok, uint64_t result);
   std::optional<State> under_test_state() const;
+  // TCP_NODELAY and SO_KEEPALIVE as the descriptor holds them, onto its socket.
+  void apply_socket_options(const FdEntry& f);
   // Which option kinds the stack never sends (probed once from its own SYNs).
   const std::vector<OptionSpec::Kind>& lacking_options();
   // Timestamps: what a '>' line's TS val stands for, and an inbound TS ecr's live value.

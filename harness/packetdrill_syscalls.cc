@@ -204,6 +204,8 @@ std::optional<Runner::Outcome> Runner::attempt(int line, const SyscallSpec& sc) 
       return unsupported("socket() of a protocol other than TCP");
     }
     out.value = new_fd();
+    // TCP_NODELAY starts as the profile's Nagle setting says (off on a real OS).
+    fds_[out.value].nodelay = (host_ ? host_->config() : knobs_.config).nagle ? 0 : 1;
     return out;
   }
   // Every other call names a descriptor first.
@@ -269,17 +271,11 @@ std::optional<Runner::Outcome> Runner::attempt(int line, const SyscallSpec& sc) 
                                             : nullptr;
     if (flag) {
       if (set) {
-        if (opt == "SO_KEEPALIVE" && *v != 0 && !missing(line, "keepalive (SO_KEEPALIVE)")) return std::nullopt;
-        if (opt == "TCP_NODELAY" && *v == 0 && !missing(line, "Nagle's algorithm (TCP_NODELAY=0)")) {
-          return std::nullopt;
-        }
         *flag = *v != 0;
+        // A connected socket takes the option at once; others when they connect.
+        if (host_ && f->kind == FdEntry::Kind::kConnection) apply_socket_options(*f);
       } else {
-        // synfin sends at once, as with TCP_NODELAY, whatever the script set.
         out.out_args.emplace_back(3, *flag);
-        if (opt == "TCP_NODELAY" && !*flag && !missing(line, "Nagle's algorithm (TCP_NODELAY=0)")) {
-          return std::nullopt;
-        }
       }
       out.value = 0;
       return out;
@@ -389,8 +385,13 @@ std::optional<Runner::Outcome> Runner::attempt(int line, const SyscallSpec& sc) 
     }
     notify_app_call(OpKind::kAccept, **r, true, 0);
     const int64_t nfd = new_fd();
+    // The accepted socket inherits the listener's options, as on BSD and Linux.
+    const int64_t nodelay = f->nodelay, keepalive = f->keepalive;
     fds_[nfd].kind = FdEntry::Kind::kConnection;
     fds_[nfd].handle = **r;
+    fds_[nfd].nodelay = nodelay;
+    fds_[nfd].keepalive = keepalive;
+    apply_socket_options(fds_[nfd]);
     out.value = nfd;
     return out;
   }
@@ -403,6 +404,7 @@ std::optional<Runner::Outcome> Runner::attempt(int line, const SyscallSpec& sc) 
       if (!r.ok()) return err(absl::IsAlreadyExists(r.status()) ? "EADDRINUSE" : "EINVAL");
       f->kind = FdEntry::Kind::kConnection;
       f->handle = *r;
+      apply_socket_options(*f);
       if (const Connection* c = host_->connection(*r)) tuple_ = c->tuple();
       tuple_is_listener_ = false;
       iss_known_ = false;
@@ -510,6 +512,14 @@ std::optional<Runner::Outcome> Runner::attempt(int line, const SyscallSpec& sc) 
     return out;
   }
   return unsupported(absl::StrCat("system call ", name, "()"));
+}
+
+// TCP_NODELAY and SO_KEEPALIVE onto the stack's socket (the TCB may be gone:
+// then there is nothing to apply them to).
+void Runner::apply_socket_options(const FdEntry& f) {
+  (void)host_->set_nodelay(f.handle, f.nodelay != 0);
+  (void)host_->set_keepalive(now_, f.handle, f.keepalive != 0);
+  collect();
 }
 
 }  // namespace synfin::harness::pd

@@ -34,7 +34,7 @@ const char kPassiveOpen[] = R"(
 +0 accept(3, ..., ...) = 4
 +0 %{ assert tcpi_state == TCPI_ESTABLISHED }%
 +0 < P. 1:11(10) ack 1 win 65535
-+0 > . 1:1(0) ack 11
++0~+.2 > . 1:1(0) ack 11
 +0 read(4, ..., 100) = 10
 +0 getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0
 )";
@@ -122,6 +122,39 @@ TEST_CASE("pd: parse errors name file, line and column") {
   auto no_time = parse_script("< S 0:0(0)\n", "b.pkt", {});
   REQUIRE(!no_time.ok());
   CHECK(no_time.status().message() == "b.pkt:1:1: expected a time (or an --option line), found '<'");
+}
+
+TEST_CASE("pd: the freebsd and linux profiles delay ACKs and run Nagle unless TCP_NODELAY is set") {
+  const std::string open =
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+      "+0 listen(3, 1) = 0\n"
+      "+0 < S 0:0(0) win 65535 <mss 1460>\n"
+      "+0 > S. 0:0(0) ack 1 <mss 1460>\n"
+      "+.1 < . 1:1(0) ack 1 win 65535\n"
+      "+0 accept(3, ..., ...) = 4\n";
+  // FreeBSD's delacktime: a lone segment's ACK 100 ms later.
+  const ScriptResult delayed = run_text(open +
+      "+0 < P. 1:11(10) ack 1 win 65535\n"
+      "+.1 > . 1:1(0) ack 11\n", options("freebsd"));
+  INFO(result_line(delayed));
+  CHECK(delayed.verdict == Verdict::kPassed);
+  CHECK(run_text(open + "+0 < P. 1:11(10) ack 1 win 65535\n+0 > . 1:1(0) ack 11\n", options("rfc")).verdict ==
+        Verdict::kPassed);
+  // Nagle: the second small write waits for the ACK of the first.
+  const std::string writes =
+      "+0 write(4, ..., 10) = 10\n"
+      "+0 > P. 1:11(10) ack 1\n"
+      "+0 write(4, ..., 10) = 10\n"
+      "+.1 < . 1:1(0) ack 11 win 65535\n"
+      "+0 > P. 11:21(10) ack 1\n";
+  const ScriptResult nagle = run_text(open + writes, options("freebsd"));
+  INFO(result_line(nagle));
+  CHECK(nagle.verdict == Verdict::kPassed);
+  // TCP_NODELAY: the second write goes at once, before the ACK line 10 expects it after.
+  const ScriptResult nodelay =
+      run_text(open + "+0 setsockopt(4, IPPROTO_TCP, TCP_NODELAY, [1], 4) = 0\n" + writes, options("freebsd"));
+  CHECK(nodelay.verdict == Verdict::kFailed);
+  CHECK(nodelay.line == 11);
 }
 
 TEST_CASE("pd: a passive open with data runs clean under every profile") {

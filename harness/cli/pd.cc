@@ -17,7 +17,7 @@ ABSL_FLAG(std::string, profile, "rfc", "pd run: OS choices the RFCs leave open: 
 ABSL_FLAG(std::string, junit, "", "pd run: also write the results as JUnit XML to this file");
 ABSL_FLAG(bool, strict, false, "pd run: what synfin cannot model fails the script instead of skipping it");
 ABSL_FLAG(bool, lax, false,
-          "pd run: run scripts that ask for features the stack lacks (ECN, SYN cookies, keepalive), "
+          "pd run: run scripts that ask for features the stack lacks (ECN, SYN cookies), "
           "leaving those options out of the comparison");
 ABSL_FLAG(std::string, expect_summary, "",
           "pd run: exit 0 only if the summary line is exactly this (\"N passed, N failed, N skipped\")");

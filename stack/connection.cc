@@ -796,25 +796,62 @@ uint32_t Connection::congestion_window() const {
 }
 
 void Connection::retransmit_first(Instant now, Outbox& out) {
+  // With SACK information, only up to the first SACKed octet.
+  uint32_t max_len = send_mss();
+  if (sack_recovery()) {
+    if (auto hole = scoreboard_.next_hole(snd_una_); hole && hole->seq == snd_una_) {
+      max_len = std::min(max_len, hole->len);
+    }
+  }
+  const uint32_t covered = resend(now, snd_una_, max_len, out);
+  high_rxt_ = snd_una_ + SeqLen(covered);
+}
+
+uint32_t Connection::resend(Instant now, SeqNum seq, uint32_t max_len, Outbox& out) {
   const SeqNum end = seq_lt(data_end(), snd_max_) ? data_end() : snd_max_;
-  const uint32_t len = seq_lt(snd_una_, end) ? std::min(distance(snd_una_, end).raw, send_mss()) : 0;
-  const bool fin = fin_sent() && snd_una_ + SeqLen(len) == fin_seq();
-  if (len == 0 && !fin) return;
+  const uint32_t len = seq_lt(seq, end) ? std::min(distance(seq, end).raw, max_len) : 0;
+  const bool fin = fin_sent() && seq + SeqLen(len) == fin_seq();
+  if (len == 0 && !fin) return 0;
   const SeqNum nxt = snd_nxt_;
-  send_data_segment(now, snd_una_, len, fin, out);
+  send_data_segment(now, seq, len, fin, out);
   snd_nxt_ = seq_max(nxt, snd_nxt_);
   timed_seq_.reset();  // Karn: an ACK of it cannot time either transmission
+  return len + (fin ? 1 : 0);
+}
+
+void Connection::retransmit_holes(Instant now, Outbox& out) {
+  for (;;) {
+    const SeqNum from = seq_gt(high_rxt_, snd_una_) ? high_rxt_ : snd_una_;
+    const std::optional<SackScoreboard::Hole> hole = scoreboard_.next_hole(from);
+    if (!hole) return;
+    const uint32_t len = std::min(hole->len, send_mss());
+    // RFC 6675 4 SetPipe, in short: what is outstanding, less what the peer
+    // SACKed and the holes not yet retransmitted (taken as lost, DupThresh
+    // having been reached).
+    const uint32_t outstanding = distance(snd_una_, snd_max_).raw;
+    const uint32_t pipe = outstanding - scoreboard_.sacked_bytes() - scoreboard_.hole_bytes_from(from);
+    if (pipe + len > cc_.ssthresh()) return;
+    const uint32_t covered = resend(now, hole->seq, len, out);
+    if (covered == 0) return;
+    high_rxt_ = hole->seq + SeqLen(covered);
+  }
 }
 
 void Connection::apply_ack(Instant now, const Segment& seg, Outbox& out) {
   const SeqNum old_una = snd_una_;
   const bool counts = cfg_.congestion_control && cc_started_;
+  if (counts && sack_ok_) {
+    scoreboard_.update(seq_lt(snd_una_, seg.ack) ? seg.ack : snd_una_, snd_max_, seg.options.sack);
+  }
   if (counts && is_duplicate_ack(seg)) {
     if (cc_.on_duplicate_ack(seg.ack, distance(snd_una_, snd_max_).raw, snd_max_) ==
         CcAction::kRetransmitFirst) {
       // RFC 5681 3.2 (2): "The lost segment starting at SND.UNA MUST be
-      // retransmitted".
+      // retransmitted"; with SACK, RFC 6675 5 goes on to the other holes.
       retransmit_first(now, out);
+      if (sack_recovery()) retransmit_holes(now, out);
+    } else if (cc_.in_recovery() && sack_recovery()) {
+      retransmit_holes(now, out);  // new SACK information may show more holes
     }
   }
   if (seq_lt(snd_una_, seg.ack)) {
@@ -840,7 +877,13 @@ void Connection::apply_ack(Instant now, const Segment& seg, Outbox& out) {
     if (counts &&
         cc_.on_ack(seg.ack, distance(old_una, seg.ack).raw, distance(seg.ack, snd_max_).raw) ==
             CcAction::kRetransmitFirst) {
-      retransmit_first(now, out);
+      // RFC 6582's partial ACK: the next hole. With SACK, the holes not yet
+      // retransmitted (a retransmission is not sent twice before a timeout).
+      if (sack_recovery()) {
+        retransmit_holes(now, out);
+      } else {
+        retransmit_first(now, out);
+      }
     }
     // (5.2) "When all outstanding data has been acknowledged, turn off the
     // retransmission timer." (5.3) "When an ACK is received that acknowledges new
@@ -1267,6 +1310,12 @@ void Connection::output(Instant now, Outbox& out) {
         // full-sized segment." Once the app has closed, nothing more will join
         // the tail, so it goes (with the FIN).
         if (!nodelay_ && len < mss && len == pending && snd_una_ != snd_max_ && !fin_queued_) break;
+        // RFC 1122 4.2.3.4 sender SWS avoidance: a segment cut short by the
+        // window (the peer's or cwnd) goes only if it is at least half the
+        // largest window the peer offered; else it waits for the ACKs of what is
+        // outstanding to open a full segment. With nothing outstanding no ACK is
+        // coming, so it goes (RFC 1122's override, without a timer).
+        if (len < mss && len < pending && len < max_snd_wnd_ / 2 && snd_una_ != snd_max_) break;
         // The FIN rides on the last data segment when the window has room for it.
         const bool fin = fin_pending && len == pending && usable > len;
         send_data_segment(now, snd_nxt_, len, fin, out);
@@ -1368,6 +1417,9 @@ void Connection::on_retransmit_timeout(Instant now, Outbox& out) {
   ++retries_;
   if (opening) syn_timed_out_ = true;
   if (!opening && cc_started_) cc_.on_timeout(distance(snd_una_, snd_max_).raw, snd_max_);
+  // RFC 2018 8: after a timeout the sender "MUST ignore prior SACK information"
+  // (the receiver may have discarded what it reported).
+  scoreboard_.clear(snd_una_);
   // RFC 6298 (5.5): "The host MUST set RTO <- RTO * 2 ("back off the timer")."
   rto_ = std::min(rto_ * 2, cfg_.rto_max);
   timed_seq_.reset();  // Karn: no RTT sample from a retransmitted segment

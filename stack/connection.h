@@ -18,6 +18,7 @@
 #include "stack/byte_ring.h"
 #include "stack/config.h"
 #include "stack/congestion.h"
+#include "stack/sack_scoreboard.h"
 #include "stack/ip.h"
 #include "stack/isn.h"
 #include "stack/observer.h"
@@ -159,6 +160,14 @@ class Connection {
   // Fast retransmit and NewReno's partial ACKs: the segment at SND.UNA again,
   // SND.NXT left where it is.
   void retransmit_first(Instant now, Outbox& out);
+  // Sends again up to `max_len` octets (and the FIN if it follows them) from
+  // `seq`, SND.NXT left where it is; returns the sequence space it covered.
+  uint32_t resend(Instant now, SeqNum seq, uint32_t max_len, Outbox& out);
+  // RFC 6675 with the peer's SACK blocks: during recovery, retransmit the holes
+  // below the highest SACKed octet, not yet retransmitted, while the estimated
+  // pipe leaves room in ssthresh (the window RFC 6675 5 recovers with).
+  void retransmit_holes(Instant now, Outbox& out);
+  bool sack_recovery() const { return sack_ok_ && !scoreboard_.empty(); }
   void update_send_window(const Segment& seg);
   void enter_time_wait(Instant now, Cause cause);
   // RST received or retries exhausted: report, then CLOSED (or back to LISTEN).
@@ -285,6 +294,10 @@ class Connection {
   // RFC 5681 congestion control, started when our SYN is acknowledged.
   NewReno cc_;
   bool cc_started_ = false;
+  // RFC 6675: what the peer SACKed, and HighRxt, just past the highest octet
+  // retransmitted in the current recovery.
+  SackScoreboard scoreboard_;
+  SeqNum high_rxt_;
   Instant last_data_sent_;  // RFC 5681 4.1: the restart window after idle
 
   // RFC 6298 state. One segment at a time is timed; Karn's rule clears it on

@@ -218,7 +218,7 @@ TEST_CASE("Config: congestion control off sends the peer's window; IW10 sends te
     cfg.congestion_control = false;
     RfcEndpoint t(cfg);
     t.established_with(20000);
-    REQUIRE(*t.host().send(t.now(), t.sock(), pattern(0, 30000)) == 30000);
+    REQUIRE(*t.host().send(t.now(), t.sock(), pattern(0, 20000)) == 20000);
     CHECK(payload_octets(t.take_tx()) == 20000);
   }
   SECTION("initial_window_segments = 10") {
@@ -228,6 +228,27 @@ TEST_CASE("Config: congestion control off sends the peer's window; IW10 sends te
     t.established_with(65535);
     REQUIRE(*t.host().send(t.now(), t.sock(), pattern(0, 30000)) == 30000);
     CHECK(t.take_tx().size() == 10);
+  }
+}
+
+TEST_CASE("RFC 1122 4.2.3.4: sender SWS avoidance holds a window-cut segment while data is outstanding",
+          "[cc][data][sws]") {
+  Config cfg;
+  cfg.congestion_control = false;
+  RfcEndpoint t(cfg);
+  t.established_with(20000);
+  REQUIRE(*t.host().send(t.now(), t.sock(), pattern(0, 30000)) == 30000);
+  // 13 full segments; the 1020 octets the window leaves are under half the
+  // largest window offered (10000), so they wait.
+  CHECK(payload_octets(t.take_tx()) == 13 * kSmss);
+  // The ACK of everything: a whole new window, full segments again.
+  t.deliver({.seq = kIrs + 1, .ack = kIss + 1 + 13 * kSmss, .flags = kAck, .window = 20000});
+  CHECK(payload_octets(t.take_tx()) == 30000 - 13 * kSmss);
+  SECTION("with nothing outstanding a window under one segment is used at once") {
+    RfcEndpoint u(cfg);
+    u.established_with(500);
+    REQUIRE(*u.host().send(u.now(), u.sock(), pattern(0, 3000)) == 3000);
+    CHECK(payload_octets(u.take_tx()) == 500);
   }
 }
 

@@ -23,7 +23,7 @@ SegSpec peer_data(uint32_t from, uint32_t to, Flags extra = Flags{}) {
 
 }  // namespace
 
-TEST_CASE("RFC 1122 4.2.3.2: \"there SHOULD be an ACK for at least every second segment\"", "[delayed-ack]") {
+TEST_CASE("RFC 1122 4.2.3.2: there SHOULD be an ACK for at least every second segment", "[delayed-ack]") {
   RfcEndpoint t(delayed());
   t.established(Open::kActive);
   t.deliver(peer_data(0, 1000));

@@ -102,7 +102,7 @@ TEST_CASE("RFC 1122 4.2.3.6: unanswered probes every keepalive_interval, then th
   CHECK(st->close_reason == CloseReason::kTimedOut);
 }
 
-TEST_CASE("RFC 1122 4.2.3.6: keep-alives \"MUST default to off\"; none while data is outstanding; "
+TEST_CASE("RFC 1122 4.2.3.6: keep-alives MUST default to off; none while data is outstanding; "
           "SO_KEEPALIVE per socket",
           "[keepalive]") {
   SECTION("off by default") {

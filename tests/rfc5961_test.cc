@@ -227,7 +227,7 @@ TEST_CASE(
 // ACK range (RFC 5961 5.2; RFC 9293 3.10.7.4 fifth check).
 
 TEST_CASE(
-    "RFC 5961 5.2: ACK acceptable only in [SND.UNA - MAX.SND.WND, SND.NXT]; else ACK and drop",
+    "RFC 5961 5.2: ACK acceptable only from SND.UNA - MAX.SND.WND to SND.NXT; else ACK and drop",
     "[rfc5961][ack][matrix]") {
   // RFC 5961 5.2: "the ACK value is considered acceptable only if it is in the
   // range of ((SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT). All incoming segments

@@ -84,6 +84,8 @@ void EndpointFixture::deliver_from(uint16_t remote_port, const SegSpec& s) {
   p.tcp.options.mss = s.mss;
   p.tcp.options.window_scale = s.wscale;
   p.tcp.options.timestamps = s.ts;
+  p.tcp.options.sack_permitted = s.sack_permitted;
+  for (const auto& [l, r] : s.sack) p.tcp.options.sack.push_back(SackBlock{SeqNum(l), SeqNum(r)});
   host_.receive(now_, p);
   require_invariants(host_);
   // The listener's child becomes the connection under test once it exists.

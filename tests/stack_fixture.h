@@ -49,6 +49,8 @@ struct SegSpec {
   std::optional<uint16_t> mss;
   std::optional<uint8_t> wscale;       // RFC 7323 Window Scale
   std::optional<Timestamps> ts;        // RFC 7323 Timestamps
+  bool sack_permitted = false;         // RFC 2018 SACK-permitted (SYNs)
+  std::vector<std::pair<uint32_t, uint32_t>> sack;  // RFC 2018 SACK blocks, absolute
 };
 
 // What a test expects the host to send; unset optionals are not checked.

@@ -85,8 +85,10 @@ ScenarioHeader sanitized(const ScenarioHeader& in) {
   c.initial_window_segments = std::min<uint32_t>(c.initial_window_segments, 1000);
   // RFC 1122 4.2.3.2: an ACK's delay "MUST be less than 0.5 seconds".
   c.delayed_ack_timeout = std::clamp(c.delayed_ack_timeout, lo, Duration::millis(499));
-  c.keepalive_idle = std::clamp(c.keepalive_idle, lo, Duration::seconds(4 * 3600));
-  c.keepalive_interval = std::clamp(c.keepalive_interval, lo, hi);
+  // Keep-alive timings no shorter than 100 ms: shorter ones only multiply
+  // events (a probe per millisecond of a scenario's waits) without new behaviour.
+  c.keepalive_idle = std::clamp(c.keepalive_idle, Duration::millis(100), Duration::seconds(4 * 3600));
+  c.keepalive_interval = std::clamp(c.keepalive_interval, Duration::millis(100), hi);
   c.keepalive_probes = std::clamp(c.keepalive_probes, 0, 50);
   for (LinkSettings& l : h.links) {
     l.delay = std::clamp(l.delay, Duration{0}, Duration::seconds(10));

@@ -125,13 +125,13 @@ RunResult Simulation::run() {
 // ---------------------------------------------------------------------------
 // The clock.
 
-std::optional<Instant> Simulation::next_event_time() const {
+std::optional<Instant> Simulation::next_event_time(bool idle_probes) const {
   std::optional<Instant> best;
   auto consider = [&best](std::optional<Instant> t) {
     if (t && (!best || *t < *best)) best = t;
   };
   if (!arrivals_.empty()) consider(arrivals_.top().at);
-  for (const auto& h : hosts_) consider(h->next_deadline());
+  for (const auto& h : hosts_) consider(h->next_deadline(idle_probes));
   for (const auto& l : links_) consider(l->next_deadline());
   return best;
 }
@@ -181,11 +181,13 @@ void Simulation::settle() {
   for (auto& l : links_) l->calm();
   const Instant bound = now_ + quiet_bound();
   for (;;) {
-    const std::optional<Instant> t = next_event_time();
-    if (!t) {
+    // Quiet: nothing in flight and no timer armed but keep-alives, which would
+    // only go on probing idle connections until the bound.
+    if (!next_event_time(/*idle_probes=*/false)) {
       result_.quiet = true;
       break;
     }
+    const std::optional<Instant> t = next_event_time();
     if (*t > bound || !step(bound)) break;
   }
 }

@@ -89,9 +89,11 @@ void Connection::cancel_timer(TimerKind k, Instant now) {
   if (env_.observer) env_.observer->on_timer(id_, k, TimerAction::kCancel, was, now);
 }
 
-std::optional<Instant> Connection::next_deadline() const {
+std::optional<Instant> Connection::next_deadline(bool idle_probes) const {
   std::optional<Instant> best;
-  for (const auto& t : timers_) {
+  for (int k = 0; k < kNumTimerKinds; ++k) {
+    const auto& t = timers_[k];
+    if (!idle_probes && static_cast<TimerKind>(k) == TimerKind::kKeepalive) continue;
     if (t && (!best || *t < *best)) best = t;
   }
   return best;

@@ -74,8 +74,9 @@ class Connection {
   void on_segment(Instant now, const Segment& seg, Outbox& out);
   // Fires every timer due at `now`.
   void on_timer(Instant now, Outbox& out);
-  // The earliest armed timer, if any.
-  std::optional<Instant> next_deadline() const;
+  // The earliest armed timer, if any; without `idle_probes`, keep-alive aside
+  // (a connection whose only timer is that one is idle).
+  std::optional<Instant> next_deadline(bool idle_probes = true) const;
 
   // ---- Status (RFC 9293 3.10.6) ----
   ConnId id() const { return id_; }

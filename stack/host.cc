@@ -231,11 +231,11 @@ void Host::on_timer(Instant now) {
   }
 }
 
-std::optional<Instant> Host::next_deadline() const {
+std::optional<Instant> Host::next_deadline(bool idle_probes) const {
   std::optional<Instant> best;
   for (const auto& [id, e] : entries_) {
     if (!e.conn) continue;
-    auto d = e.conn->next_deadline();
+    auto d = e.conn->next_deadline(idle_probes);
     if (d && (!best || *d < *best)) best = d;
   }
   return best;

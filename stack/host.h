@@ -69,7 +69,9 @@ class Host {
   void receive(Instant now, const IpPacket& packet);
   // Fires every timer due at `now`, connection by connection in creation order.
   void on_timer(Instant now);
-  std::optional<Instant> next_deadline() const;
+  // The earliest timer of any connection; without `idle_probes`, keep-alive
+  // timers aside (see Connection::next_deadline).
+  std::optional<Instant> next_deadline(bool idle_probes = true) const;
   // Packets sent since the caller last cleared this vector.
   std::vector<IpPacket>& outbox() { return outbox_; }
 

@@ -91,6 +91,7 @@ absl::Status Connection::check_send_invariants() const {
                                send_buf_.size(), " queued octets", fin_queued_ ? " and the FIN" : "",
                                " (up to ", limit.raw, ")"));
   }
+  if (absl::Status st = scoreboard_.check_invariants(snd_max_); !st.ok()) return st;
   // RFC 5681 3.1: "cwnd MUST be set to no more than the loss window" after a
   // timeout, and never less: one full-sized segment can always be in flight.
   if (cfg_.congestion_control && cc_started_ && cc_.cwnd() < cc_.smss()) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+
 namespace synfin {
 
 void SackScoreboard::clear(SeqNum una) {
@@ -52,6 +54,26 @@ void SackScoreboard::add(uint32_t begin, uint32_t end) {
   // Past the cap the highest range goes: the lowest holes are what recovery
   // needs first.
   if (ranges_.size() > kMaxRanges) ranges_.pop_back();
+}
+
+absl::Status SackScoreboard::check_invariants(SeqNum snd_max) const {
+  if (ranges_.size() > kMaxRanges) {
+    return absl::InternalError(absl::StrCat("SACK scoreboard holds ", ranges_.size(), " ranges"));
+  }
+  uint32_t prev_end = 0;
+  for (size_t i = 0; i < ranges_.size(); ++i) {
+    const Range& r = ranges_[i];
+    if (r.begin >= r.end || (i > 0 && r.begin <= prev_end)) {
+      return absl::InternalError(absl::StrCat("SACK scoreboard range ", i, " [", r.begin, ", ", r.end,
+                                              ") is empty, unsorted or touches the one before"));
+    }
+    prev_end = r.end;
+  }
+  if (!ranges_.empty() && seq_gt(high_sacked(), snd_max)) {
+    return absl::InternalError(absl::StrCat("SACK scoreboard reaches ", high_sacked().raw,
+                                            ", past the highest number sent, ", snd_max.raw));
+  }
+  return absl::OkStatus();
 }
 
 uint32_t SackScoreboard::sacked_bytes() const {

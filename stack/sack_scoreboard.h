@@ -12,6 +12,7 @@
 #include <span>
 
 #include "absl/container/inlined_vector.h"
+#include "absl/status/status.h"
 #include "stack/segment.h"
 #include "stack/seq.h"
 
@@ -41,6 +42,9 @@ class SackScoreboard {
   // UnSACKed octets in [from, high_sacked()): holes not yet retransmitted.
   uint32_t hole_bytes_from(SeqNum from) const;
   bool is_sacked(SeqNum s) const;
+  // Ranges sorted, disjoint and not touching, none empty, at most kMaxRanges,
+  // and none past `snd_max` (what was never sent cannot have been SACKed).
+  absl::Status check_invariants(SeqNum snd_max) const;
 
   // At most this many separate ranges are kept: a peer sends at most 4 blocks
   // per ACK, and the oldest information past this goes (the sender then merely

@@ -252,4 +252,35 @@ TEST_CASE("RFC 1122 4.2.3.4: sender SWS avoidance holds a window-cut segment whi
   }
 }
 
+TEST_CASE("RFC 5681 / RFC 6298: a lost fast retransmission is recovered by the timeout, which "
+          "resets cwnd to one segment",
+          "[cc][data][rto]") {
+  Config cfg;
+  cfg.initial_window_segments = 10;
+  RfcEndpoint t(cfg);
+  t.established_with(65535);
+  REQUIRE(*t.host().send(t.now(), t.sock(), pattern(0, 40 * kSmss)) == 40 * kSmss);
+  REQUIRE(t.take_tx().size() == 10);
+  // Segment 0 is lost; 1..9 draw duplicate ACKs of SND.UNA.
+  int first_resends = 0;
+  for (int i = 0; i < 9; ++i) {
+    t.deliver(ack_of(0));
+    for (const Segment& s : t.take_tx()) first_resends += s.seq == SeqNum(kIss + 1) ? 1 : 0;
+  }
+  CHECK(first_resends == 1);  // the fast retransmit, once: in recovery more duplicates only inflate
+  // That retransmission is lost too. The retransmission timer, running since
+  // the first send (no ACK of new data since), fires at 1 s: segment 0 again.
+  t.advance(Duration::millis(999));
+  for (const Segment& s : t.take_tx()) CHECK(s.seq != SeqNum(kIss + 1));
+  t.advance(Duration::millis(1));
+  std::vector<Segment> tx = t.take_tx();
+  REQUIRE(tx.size() == 1);  // cwnd is one segment
+  CHECK(tx[0].seq == SeqNum(kIss + 1));
+  // It arrives: the ACK covers everything the peer holds; slow start from one
+  // segment sends two new ones (ssthresh = FlightSize / 2 is well above).
+  const uint32_t all = static_cast<uint32_t>(distance(SeqNum(kIss + 1), t.tcb().snd_max).raw);
+  t.deliver(ack_of(all));
+  CHECK(payload_octets(t.take_tx()) == 2 * kSmss);
+}
+
 }  // namespace

@@ -76,6 +76,11 @@ TEST_CASE("RFC 6675 scoreboard: blocks below SND.UNA (D-SACK), past SND.MAX or r
   CHECK(b.high_sacked() == max);
   CHECK(b.is_sacked(una + SeqLen(4500)));
   CHECK_FALSE(b.is_sacked(una - SeqLen(200)));
+  CHECK(b.check_invariants(max).ok());
+  // Checked against a smaller SND.MAX the board reaches past it: the check fires.
+  const absl::Status st = b.check_invariants(una + SeqLen(7500));
+  CHECK_FALSE(st.ok());
+  CHECK(std::string(st.message()).find("past the highest number sent") != std::string::npos);
 }
 
 // ---- A host against a scripted peer ----

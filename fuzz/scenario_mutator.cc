@@ -235,7 +235,10 @@ std::vector<uint8_t> mutate_scenario(const std::vector<uint8_t>& in, size_t max_
     }
     default: {  // header: flip the mode-independent knobs through a decoded copy
       harness::Scenario s = harness::decode_scenario(base);
-      switch (r.below(13)) {
+      switch (r.below(15)) {
+        // RFC 5961 off reaches RFC 793's edges (an in-window SYN resets).
+        case 12: s.header.config.rfc5961_syn = !s.header.config.rfc5961_syn; break;
+        case 13: s.header.config.rfc5961_ack = !s.header.config.rfc5961_ack; break;
         case 9: s.header.config.delayed_ack = !s.header.config.delayed_ack; break;
         case 10: s.header.config.nagle = !s.header.config.nagle; break;
         case 11:

@@ -112,7 +112,10 @@ for target in "${target_list[@]}"; do
     aflbin="$root/build/afl/fuzz/$target"; cmplog="$root/build/afl-cmplog/fuzz/$target"
     len=$(max_len "$target"); len=${len:-4096}
     seeds="$corpus"; [ "$before" -eq 0 ] && { mkdir -p "$work/seed"; printf '\x01\x00' > "$work/seed/empty"; seeds="$work/seed"; }
-    export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 ASAN_OPTIONS=handle_abort=1
+    # afl-fuzz refuses custom ASAN_OPTIONS without abort_on_error=1 and symbolize=0;
+    # handle_abort=1 makes an oracle's abort() a reported crash.
+    export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+      ASAN_OPTIONS=abort_on_error=1:symbolize=0:handle_abort=1
     pids=()
     for j in $(seq 1 "$jobs"); do
       role=(-S "s$j"); [ "$j" -eq 1 ] && role=(-M main)
@@ -134,6 +137,12 @@ for target in "${target_list[@]}"; do
     done
     find "$work"/afl/*/queue -maxdepth 1 -type f -name 'id:*' -exec cp {} "$work/new/" \; 2>/dev/null || true
     find "$work"/afl/*/crashes -maxdepth 1 -type f -name 'id:*' -exec cp {} "$work/crashes/" \; 2>/dev/null || true
+    if [ "${execs:-0}" -eq 0 ]; then
+      # afl-fuzz stopped before fuzzing (a setting it refuses, a bad binary): say why.
+      echo "ci/fuzz.sh: afl-fuzz ran nothing for $target:" >&2
+      tail -n 5 "$work"/afl-*.log >&2 || true
+      exit 1
+    fi
   fi
 
   # Merge what was found into the corpus, minimized, without ever losing the old one.

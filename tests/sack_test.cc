@@ -41,18 +41,7 @@ void establish_sack(RfcEndpoint& t) {
   // "This two-byte option may be sent in a SYN by a TCP that has been extended to
   // receive (and presumably process) the SACK option once the connection has opened."
   CHECK(syn[0].options.sack_permitted);
-  IpPacket p;
-  p.src = EndpointFixture::peer_address();
-  p.dst = EndpointFixture::host_address();
-  p.tcp.src_port = kRemotePort;
-  p.tcp.dst_port = kLocalPort;
-  p.tcp.seq = SeqNum(kIrs);
-  p.tcp.ack = SeqNum(kIss + 1);
-  p.tcp.flags = kSyn | kAck;
-  p.tcp.window = 65535;
-  p.tcp.options.mss = 1460;
-  p.tcp.options.sack_permitted = true;
-  t.host().receive(t.now(), p);
+  t.deliver({.seq = kIrs, .ack = kIss + 1, .flags = kSyn | kAck, .mss = 1460, .sack_permitted = true});
   t.expect_tx({{.seq = kIss + 1, .ack = kIrs + 1, .flags = kAck}});
   REQUIRE(t.state() == State::kEstablished);
 }
@@ -106,19 +95,8 @@ TEST_CASE("RFC 2018 3: at most 4 blocks, 3 beside the Timestamps option", "[sack
     REQUIRE(s.ok());
     t.set_socket(*s);
     (void)t.take_tx();
-    IpPacket p;
-    p.src = EndpointFixture::peer_address();
-    p.dst = EndpointFixture::host_address();
-    p.tcp.src_port = kRemotePort;
-    p.tcp.dst_port = kLocalPort;
-    p.tcp.seq = SeqNum(kIrs);
-    p.tcp.ack = SeqNum(kIss + 1);
-    p.tcp.flags = kSyn | kAck;
-    p.tcp.window = 65535;
-    p.tcp.options.mss = 1460;
-    p.tcp.options.sack_permitted = true;
-    p.tcp.options.timestamps = Timestamps{500, 1000};
-    t.host().receive(t.now(), p);
+    t.deliver({.seq = kIrs, .ack = kIss + 1, .flags = kSyn | kAck, .mss = 1460,
+               .ts = Timestamps{500, 1000}, .sack_permitted = true});
     (void)t.take_tx();
     for (uint32_t i = 1; i <= 4; ++i) {
       t.deliver(peer_data(100 * i, 100 * i + 10, Timestamps{500 + i, 1000}));
@@ -146,16 +124,7 @@ TEST_CASE("RFC 2018 2: a SYN-ACK carries SACK-permitted only in answer to a SYN 
   SECTION("offered") {
     RfcEndpoint t;
     t.listen();
-    IpPacket p;
-    p.src = EndpointFixture::peer_address();
-    p.dst = EndpointFixture::host_address();
-    p.tcp.src_port = kRemotePort;
-    p.tcp.dst_port = kLocalPort;
-    p.tcp.seq = SeqNum(kIrs);
-    p.tcp.flags = kSyn;
-    p.tcp.window = 65535;
-    p.tcp.options.sack_permitted = true;
-    t.host().receive(t.now(), p);
+    t.deliver({.seq = kIrs, .flags = kSyn, .sack_permitted = true});
     std::vector<Segment> tx = t.take_tx();
     REQUIRE(tx.size() == 1);
     CHECK(tx[0].options.sack_permitted);

@@ -43,9 +43,8 @@ Scenario scenario_for_target(Target target, std::span<const uint8_t> bytes) {
   return s;
 }
 
-CheckedRunResult run_checked(const Scenario& input, const CheckedRunOptions& options,
+CheckedRunResult run_checked(Scenario scenario, const CheckedRunOptions& options,
                              ViolationSink* sink) {
-  Scenario scenario = input;
   scenario.header = sanitized(scenario.header);  // the oracles judge the run as it is run
   TeeSink tee(sink);
   RunObserverList list;
@@ -55,7 +54,7 @@ CheckedRunResult run_checked(const Scenario& input, const CheckedRunOptions& opt
     list.add(&*oracles);
   }
   for (RunObserver* o : options.observers) list.add(o);
-  Simulation sim(scenario, list.empty() ? nullptr : &list, options.limits);
+  Simulation sim(std::move(scenario), list.empty() ? nullptr : &list, options.limits);
   CheckedRunResult r;
   r.run = sim.run();
   if (oracles) oracles->finish(r.run.quiet, r.run.end);

@@ -12,8 +12,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
-#include <vector>
 
 namespace synfin {
 
@@ -26,18 +26,17 @@ class ByteRing {
   size_t free_space() const { return limit_ - size_; }
   bool empty() const { return size_ == 0; }
   // Bytes of storage held (for memory accounting).
-  size_t allocated() const { return buf_.capacity(); }
+  size_t allocated() const { return cap_; }
 
   // Appends as much of `data` as fits under the limit; returns how many bytes.
   size_t push(std::span<const uint8_t> data) {
     const size_t n = std::min(data.size(), free_space());
     if (n == 0) return 0;
     reserve(size_ + n);
-    const size_t cap = buf_.size();
-    const size_t tail = (head_ + size_) % cap;
-    const size_t first = std::min(n, cap - tail);
-    std::memcpy(buf_.data() + tail, data.data(), first);
-    std::memcpy(buf_.data(), data.data() + first, n - first);
+    const size_t tail = (head_ + size_) % cap_;
+    const size_t first = std::min(n, cap_ - tail);
+    std::memcpy(buf_.get() + tail, data.data(), first);
+    std::memcpy(buf_.get(), data.data() + first, n - first);
     size_ += n;
     return n;
   }
@@ -46,11 +45,10 @@ class ByteRing {
   // Requires offset + out.size() <= size().
   void peek(size_t offset, std::span<uint8_t> out) const {
     if (out.empty()) return;
-    const size_t cap = buf_.size();
-    const size_t start = (head_ + offset) % cap;
-    const size_t first = std::min(out.size(), cap - start);
-    std::memcpy(out.data(), buf_.data() + start, first);
-    std::memcpy(out.data() + first, buf_.data(), out.size() - first);
+    const size_t start = (head_ + offset) % cap_;
+    const size_t first = std::min(out.size(), cap_ - start);
+    std::memcpy(out.data(), buf_.get() + start, first);
+    std::memcpy(out.data() + first, buf_.get(), out.size() - first);
   }
 
   // Drops up to n bytes from the front; returns how many were dropped. The head
@@ -59,7 +57,7 @@ class ByteRing {
     n = std::min(n, size_);
     if (n == 0) return 0;
     size_ -= n;
-    head_ = (head_ + n) % buf_.size();
+    head_ = (head_ + n) % cap_;
     return n;
   }
 
@@ -68,11 +66,10 @@ class ByteRing {
   void write_past_tail(size_t offset, std::span<const uint8_t> data) {
     if (data.empty()) return;
     reserve(size_ + offset + data.size());
-    const size_t cap = buf_.size();
-    const size_t at = (head_ + size_ + offset) % cap;
-    const size_t first = std::min(data.size(), cap - at);
-    std::memcpy(buf_.data() + at, data.data(), first);
-    std::memcpy(buf_.data(), data.data() + first, data.size() - first);
+    const size_t at = (head_ + size_ + offset) % cap_;
+    const size_t first = std::min(data.size(), cap_ - at);
+    std::memcpy(buf_.get() + at, data.data(), first);
+    std::memcpy(buf_.get(), data.data() + first, data.size() - first);
   }
 
   // Appends the n bytes past the tail that write_past_tail() filled.
@@ -87,19 +84,24 @@ class ByteRing {
 
  private:
   // Makes room for `needed` bytes, moving the whole ring (contents and the bytes
-  // written past the tail) to the front of the new storage if it grows.
+  // written past the tail) to the front of the new storage if it grows. The new
+  // storage is not zeroed: every byte is written before it becomes part of the
+  // contents (push, or write_past_tail then commit), and zeroing tens of KiB per
+  // connection was a measurable share of a short fuzz run.
   void reserve(size_t needed) {
-    if (needed <= buf_.size()) return;
-    size_t cap = std::max<size_t>(buf_.size() * 2, 1024);
+    if (needed <= cap_) return;
+    size_t cap = std::max<size_t>(cap_ * 2, 1024);
     cap = std::min(std::max(cap, needed), limit_);
-    std::vector<uint8_t> grown(cap);
-    peek(0, std::span<uint8_t>(grown.data(), buf_.size()));
-    buf_.swap(grown);
+    std::unique_ptr<uint8_t[]> grown(new uint8_t[cap]);
+    if (cap_ > 0) peek(0, std::span<uint8_t>(grown.get(), cap_));
+    buf_ = std::move(grown);
+    cap_ = cap;
     head_ = 0;
   }
 
   size_t limit_;
-  std::vector<uint8_t> buf_;
+  std::unique_ptr<uint8_t[]> buf_;
+  size_t cap_ = 0;
   size_t head_ = 0;
   size_t size_ = 0;
 };

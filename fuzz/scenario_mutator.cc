@@ -92,6 +92,19 @@ Op make_fault(Rng& r) {
   return op;
 }
 
+// Waits for a state: most RFC 9293 transitions start from a state that lasts one
+// round trip or less (CLOSING, LAST-ACK, SYN-RECEIVED), which a fixed wait hits
+// only by luck; an await puts the op after it right inside that state.
+Op make_await(Rng& r, harness::Mode mode) {
+  Op op;
+  op.kind = OpKind::kAwait;
+  op.host = mode == harness::Mode::kConnection ? static_cast<uint8_t>(r.below(2)) : 0;
+  op.state = static_cast<State>(r.below(kNumStates));
+  static constexpr uint64_t kLimits[] = {200000, 1000000, 5000000, 60000000, 300000000};
+  op.amount = kLimits[r.below(std::size(kLimits))];
+  return op;
+}
+
 harness::Scenario decode_one(const std::vector<uint8_t>& bytes, harness::OpSpan span) {
   std::vector<uint8_t> mini = {harness::kBinaryVersion, 0};
   mini.insert(mini.end(), bytes.begin() + static_cast<long>(span.begin),
@@ -128,6 +141,14 @@ void tweak(Op& op, Rng& r) {
     case OpKind::kFault:
       op.fault = static_cast<harness::FaultKind>(r.below(harness::kNumFaultKinds));
       break;
+    case OpKind::kAwait:
+      if (r.below(2)) {
+        op.state = static_cast<State>(r.below(kNumStates));
+      } else {
+        op.amount = static_cast<uint64_t>(std::max<int64_t>(0, nudge(static_cast<int64_t>(op.amount))));
+      }
+      op.host ^= static_cast<uint8_t>(r.below(2));
+      break;
     case OpKind::kListen:
     case OpKind::kConnect:
     case OpKind::kAccept:
@@ -163,6 +184,9 @@ Op random_op(uint64_t r1, uint64_t r2, harness::Mode mode) {
     w.amount = kWaits[r.below(std::size(kWaits))];
     return w;
   }
+  if (pick == 9) {
+    if (mode == harness::Mode::kEndpoint || r.below(2)) return make_await(r, mode);
+  }
   if (mode == harness::Mode::kEndpoint) return pick < 7 ? make_inject(r) : make_app(r, mode);
   if (pick < 7) return make_app(r, mode);
   if (pick < 9) return make_fault(r);
@@ -186,8 +210,17 @@ std::vector<uint8_t> mutate_scenario(const std::vector<uint8_t>& in, size_t max_
     harness::encode_op(op, v);
     return v;
   };
-  const uint64_t action = ops.empty() ? 0 : r.below(10);
+  const uint64_t action = ops.empty() ? 0 : r.below(11);
   switch (action) {
+    case 10: {  // aim: an await and, right behind it, a segment or an app call
+      const size_t at = r.below(ops.size() + 1);
+      Op aimed = r.below(2) ? make_inject(r) : make_app(r, mode);
+      if (mode == harness::Mode::kConnection) aimed.host = static_cast<uint8_t>(r.below(2));
+      Op wait_for = make_await(r, mode);
+      if (r.below(4)) wait_for.host = aimed.host;
+      ops.insert(ops.begin() + static_cast<long>(at), {encoded(wait_for), encoded(aimed)});
+      break;
+    }
     case 0:
     case 1:
     case 2: {  // insert a fresh op

@@ -19,6 +19,7 @@ const char* to_string(OpKind k) {
     case OpKind::kExpect: return "expect";
     case OpKind::kFault: return "fault";
     case OpKind::kPartition: return "partition";
+    case OpKind::kAwait: return "await";
   }
   return "invalid";
 }

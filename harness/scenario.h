@@ -15,6 +15,7 @@
 #include "stack/config.h"
 #include "stack/ip.h"
 #include "stack/segment.h"
+#include "stack/state.h"
 #include "stack/time.h"
 
 namespace synfin::harness {
@@ -147,8 +148,12 @@ enum class OpKind : uint8_t {
                  // Applies to the next packet in that direction.
   kPartition,    // host: direction mask (1: host 0 -> 1, 2: host 1 -> 0, 3: both);
                  // amount: microseconds the link is cut
+  kAwait,        // host, state; amount: the most microseconds to wait. Lets time
+                 // pass until one of the host's connections is in `state` (CLOSED:
+                 // until it has none but listeners), so an op can be aimed at a
+                 // state however long the run takes to get there.
 };
-inline constexpr int kNumOpKinds = 13;
+inline constexpr int kNumOpKinds = 14;
 
 struct Op {
   OpKind kind = OpKind::kWait;
@@ -157,6 +162,7 @@ struct Op {
   uint16_t port = 80;
   uint64_t amount = 0;    // microseconds, bytes or fault parameter, by kind
   FaultKind fault = FaultKind::kDrop;
+  State state = State::kClosed;  // kAwait
   InjectedSegment segment;   // kInject
   ExpectedSegment expected;  // kExpect
   friend bool operator==(const Op&, const Op&) = default;

@@ -376,6 +376,11 @@ Op read_op(uint8_t opcode, Reader& r) {
       op.host = static_cast<uint8_t>(1 + r.u8() % 3);
       op.amount = r.varint();
       break;
+    case OpKind::kAwait:
+      op.host = r.u8() & 1;
+      op.state = static_cast<State>(r.u8() % kNumStates);
+      op.amount = r.varint();
+      break;
   }
   return op;
 }
@@ -442,6 +447,11 @@ void write_op_payload(Writer& w, const Op& op) {
       w.u8(static_cast<uint8_t>((op.host + 2) % 3));  // inverse of 1 + b % 3
       w.varint(op.amount);
       break;
+    case OpKind::kAwait:
+      w.u8(op.host);
+      w.u8(static_cast<uint8_t>(op.state));
+      w.varint(op.amount);
+      break;
   }
 }
 
@@ -492,7 +502,9 @@ Scenario decode_scenario(std::span<const uint8_t> bytes) {
   const size_t start = header_start(bytes);
   Reader hr(bytes.subspan(start, header_end - start));
   read_header(hr, s.header);
-  for (const OpSpan& span : split_ops(bytes)) {
+  const std::vector<OpSpan> spans = split_ops(bytes);
+  s.ops.reserve(spans.size());
+  for (const OpSpan& span : spans) {
     const uint8_t opcode = bytes[span.begin];
     if (opcode >= kNumOpKinds) continue;  // unknown: skipped by its length
     const size_t payload = std::min(span.payload, span.end);

@@ -95,7 +95,7 @@ absl::Status op_error(size_t i, const Op& op, const char* what) {
 // Which Op fields each kind carries in text; the rest must equal Op{}'s.
 struct UsedFields {
   bool socket = false, port = false, amount = false, fault = false, segment = false,
-       expected = false;
+       expected = false, state = false;
 };
 
 UsedFields used_fields(OpKind k) {
@@ -114,6 +114,7 @@ UsedFields used_fields(OpKind k) {
     case OpKind::kExpect: u.expected = true; break;
     case OpKind::kFault: u.fault = u.amount = true; break;
     case OpKind::kPartition: u.amount = true; break;
+    case OpKind::kAwait: u.state = u.amount = true; break;
   }
   return u;
 }
@@ -144,6 +145,8 @@ absl::Status check_text_representable(const Scenario& s) {
     if (!u.port && op.port != defaults.port) return op_error(i, op, "port is not used");
     if (!u.amount && op.amount != defaults.amount) return op_error(i, op, "amount is not used");
     if (!u.fault && op.fault != defaults.fault) return op_error(i, op, "fault is not used");
+    if (!u.state && op.state != defaults.state) return op_error(i, op, "state is not used");
+    if (static_cast<int>(op.state) >= kNumStates) return op_error(i, op, "state out of range");
     if (!u.segment && !(op.segment == defaults.segment)) {
       return op_error(i, op, "segment is not used");
     }

@@ -876,6 +876,11 @@ class Parser {
     if (word == "fault" || word == "partition") {
       return l.error_at(at, "an endpoint operation (fault and partition lines need --mode=connection)");
     }
+    if (word == "await") {
+      Op& o = op.emplace();
+      o.kind = OpKind::kAwait;
+      return parse_await(l, o);
+    }
     if ((word == "c" || word == "s") && is_space(l.peek())) {
       return l.error_at(at, "an endpoint operation (host prefixes need --mode=connection)");
     }
@@ -1182,13 +1187,33 @@ class Parser {
       } else if (verb == "inject") {
         o.kind = OpKind::kInject;
         return parse_injected(l, o.segment);
+      } else if (verb == "await") {
+        o.kind = OpKind::kAwait;
+        return parse_await(l, o);
       } else {
-        return l.error_at(verb_at, "listen, connect, accept, send, recv, shutdown, close, abort "
-                                   "or inject");
+        return l.error_at(verb_at, "listen, connect, accept, send, recv, shutdown, close, abort, "
+                                   "inject or await");
       }
       return l.end();
     }
     return l.error_at(at, "a connection-mode operation (c, s, fault, partition or wait)");
+  }
+
+  // After "await": an RFC 9293 state name and the most time to wait for it.
+  absl::Status parse_await(Line& l, Op& o) {
+    l.skip_ws();
+    const size_t state_at = l.pos;
+    const std::string_view name = l.token();
+    int s = 0;
+    while (s < kNumStates && name != to_string(static_cast<State>(s))) ++s;
+    if (s == kNumStates) {
+      return l.error_at(state_at, "a state (CLOSED, LISTEN, SYN-SENT, SYN-RECEIVED, ESTABLISHED, "
+                                  "FIN-WAIT-1, FIN-WAIT-2, CLOSE-WAIT, CLOSING, LAST-ACK or TIME-WAIT)");
+    }
+    o.state = static_cast<State>(s);
+    bool negative = false;
+    SYNFIN_RETURN_IF_ERROR(parse_duration(l, false, negative, o.amount));
+    return l.end();
   }
 
   // "c>s" (1), "s>c" (2), and with `both_ok`, "both" (3).

@@ -161,6 +161,11 @@ std::string partition(const Op& op) {
   return absl::StrCat("partition ", dir, " ", micros(op.amount));
 }
 
+// "await CLOSING 500ms", with the host in front in connection mode.
+std::string await(const Op& op) {
+  return absl::StrCat("await ", to_string(op.state), " ", micros(op.amount));
+}
+
 std::string header_value(const text_internal::HeaderFieldRef& ref) {
   struct Visitor {
     std::string operator()(Mode* m) const {
@@ -239,6 +244,7 @@ class EndpointPrinter {
       // Not representable in endpoint mode: printed so that the parser says why.
       case OpKind::kFault: line(t, fault(op)); return;
       case OpKind::kPartition: line(t, partition(op)); return;
+      case OpKind::kAwait: line(t, await(op)); return;
       case OpKind::kWait: line(t, "wait"); return;
     }
   }
@@ -272,6 +278,7 @@ std::string connection_op(const Op& op) {
     case OpKind::kInject: return absl::StrCat(h, " inject ", injected(op.segment));
     case OpKind::kFault: return fault(op);
     case OpKind::kPartition: return partition(op);
+    case OpKind::kAwait: return absl::StrCat(h, " ", await(op));
     // Not representable in connection mode: printed so that the parser says why.
     case OpKind::kExpect: return absl::StrCat("> ", expected(op.expected));
   }

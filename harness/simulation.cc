@@ -63,8 +63,8 @@ class Simulation::LinkOutput final : public FrameSink {
   int to_host_;
 };
 
-Simulation::Simulation(const Scenario& scenario, RunObserver* observer, RunLimits limits)
-    : scenario_(scenario),
+Simulation::Simulation(Scenario scenario, RunObserver* observer, RunLimits limits)
+    : scenario_(std::move(scenario)),
       observer_(observer),
       limits_(limits),
       isn_(isn_key(scenario.header.seed)) {
@@ -275,6 +275,22 @@ void Simulation::execute(size_t index, const Op& op) {
         if (op.host & 2) links_[1]->partition_until(end);
       }
       return;
+    case OpKind::kAwait: {
+      const uint64_t cap = static_cast<uint64_t>(limits_.max_virtual_time.us);
+      await(h, op.state, now_ + Duration{static_cast<int64_t>(std::min(op.amount, cap))});
+      return;
+    }
+  }
+}
+
+void Simulation::await(int h, State state, Instant deadline) {
+  // One instant at a time, so that the next op meets the state the moment it is
+  // entered; a state that never comes makes this a wait until the deadline.
+  while (!hosts_[h]->has_connection_in(state)) {
+    if (!step(deadline)) {
+      if (!result_.hit_limit) now_ = std::max(now_, deadline);
+      return;
+    }
   }
 }
 
@@ -395,6 +411,7 @@ void Simulation::app_call(int h, const Op& op) {
     case OpKind::kExpect:
     case OpKind::kFault:
     case OpKind::kPartition:
+    case OpKind::kAwait:
       return;
   }
   if (observer_) observer_->on_app_call(h, call, now_);

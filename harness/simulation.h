@@ -51,7 +51,9 @@ struct RunResult {
 class Simulation {
  public:
   // `observer` may be null (the fastest run: no trace, no oracle).
-  Simulation(const Scenario& scenario, RunObserver* observer, RunLimits limits = {});
+  // Takes the scenario by value: a caller done with it moves it in and no copy of
+  // its op list is made.
+  Simulation(Scenario scenario, RunObserver* observer, RunLimits limits = {});
   ~Simulation();
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
@@ -89,6 +91,8 @@ class Simulation {
   class LinkOutput;
 
   void advance_to(Instant target);
+  // Runs until host h has a connection in `state` or `deadline` passes.
+  void await(int h, State state, Instant deadline);
   bool step(Instant target);  // one instant's worth of events; false if none before target
   void deliver(int to_host, const std::vector<uint8_t>& bytes);
   void drain(int host);

@@ -516,6 +516,16 @@ size_t Host::connection_count() const {
   return n;
 }
 
+bool Host::has_connection_in(State s) const {
+  bool any = false;
+  for (const auto& [id, e] : entries_) {
+    if (!e.conn) continue;
+    if (e.conn->state() == s) return true;
+    any |= e.conn->state() != State::kListen;
+  }
+  return s == State::kClosed && !any;
+}
+
 size_t Host::armed_timer_count() const {
   size_t n = 0;
   for (const auto& [id, e] : entries_) {

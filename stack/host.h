@@ -112,6 +112,8 @@ class Host {
   // The TCB for a 4-tuple seen from this host, if any.
   const Connection* find(const FourTuple& tuple) const;
   const HostStats& stats() const { return stats_; }
+  // Whether some live TCB is in `s`; for CLOSED, whether none is (listeners aside).
+  bool has_connection_in(State s) const;
   // Connection::check_invariants() for every live TCB: the first failure, with
   // the connection it belongs to.
   absl::Status check_invariants() const;

@@ -614,6 +614,11 @@ class Gen {
         op.host = static_cast<uint8_t>(1 + below(3));
         op.amount = amount();
         break;
+      case OpKind::kAwait:
+        op.host = host;
+        op.state = static_cast<State>(below(kNumStates));
+        op.amount = amount();
+        break;
     }
     return op;
   }

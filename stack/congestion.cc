@@ -53,14 +53,20 @@ CcAction NewReno::on_ack(SeqNum ack, uint32_t acked, uint32_t flight) {
   return CcAction::kNone;
 }
 
-CcAction NewReno::on_duplicate_ack(SeqNum ack, uint32_t flight, SeqNum snd_max) {
+CcAction NewReno::on_duplicate_ack(SeqNum ack, uint32_t flight, SeqNum snd_max,
+                                   bool sack_shows_loss) {
   if (in_recovery_) {
     // RFC 5681 3.2 (4): "For each additional duplicate ACK received (after the
     // third), cwnd MUST be incremented by SMSS" (a segment has left the network).
     cwnd_ = std::min(kMaxCwnd, cwnd_ + smss_);
     return CcAction::kNone;
   }
-  if (++dupacks_ != kDupAckThreshold) return CcAction::kNone;
+  // Recovery starts at the third duplicate, or earlier when SACK information
+  // shows the loss (RFC 6675 5: "(2) If DupAcks < DupThresh but IsLost (HighACK
+  // + 1) returns true ... go to step (4)").
+  ++dupacks_;
+  const bool enter = dupacks_ == kDupAckThreshold || (sack_shows_loss && dupacks_ < kDupAckThreshold);
+  if (!enter) return CcAction::kNone;
   // RFC 6582 3.2 (2): enter only if "the Cumulative Acknowledgment field covers
   // more than recover": duplicates of data sent before an earlier reduction
   // (a timeout, or a recovery already done) must not halve the window again.

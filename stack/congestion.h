@@ -29,8 +29,11 @@ class CongestionControl {
   // outstanding after it (SND.MAX - SEG.ACK), `ack` the new SND.UNA.
   virtual CcAction on_ack(SeqNum ack, uint32_t acked, uint32_t flight) = 0;
   // A duplicate ACK in RFC 5681 2's sense, `flight` octets outstanding, the
-  // highest sequence number sent being `snd_max`.
-  virtual CcAction on_duplicate_ack(SeqNum ack, uint32_t flight, SeqNum snd_max) = 0;
+  // highest sequence number sent being `snd_max`. `sack_shows_loss`: the
+  // peer's SACK blocks already mark SND.UNA lost (RFC 6675 IsLost), which
+  // starts recovery before the third duplicate (RFC 6675 5 (2)).
+  virtual CcAction on_duplicate_ack(SeqNum ack, uint32_t flight, SeqNum snd_max,
+                                    bool sack_shows_loss = false) = 0;
   // The retransmission timer expired with `flight` octets outstanding.
   virtual void on_timeout(uint32_t flight, SeqNum snd_max) = 0;
   // Sending resumes after an idle period longer than the RTO (RFC 5681 4.1).
@@ -58,7 +61,8 @@ class NewReno final : public CongestionControl {
  public:
   void start(uint32_t smss, uint32_t initial_window) override;
   CcAction on_ack(SeqNum ack, uint32_t acked, uint32_t flight) override;
-  CcAction on_duplicate_ack(SeqNum ack, uint32_t flight, SeqNum snd_max) override;
+  CcAction on_duplicate_ack(SeqNum ack, uint32_t flight, SeqNum snd_max,
+                            bool sack_shows_loss = false) override;
   void on_timeout(uint32_t flight, SeqNum snd_max) override;
   void on_idle_restart() override;
   uint32_t cwnd() const override { return cwnd_; }

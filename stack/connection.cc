@@ -825,18 +825,41 @@ void Connection::retransmit_holes(Instant now, Outbox& out) {
   for (;;) {
     const SeqNum from = seq_gt(high_rxt_, snd_una_) ? high_rxt_ : snd_una_;
     const std::optional<SackScoreboard::Hole> hole = scoreboard_.next_hole(from);
-    if (!hole) return;
-    const uint32_t len = std::min(hole->len, send_mss());
     // RFC 6675 4 SetPipe, in short: what is outstanding, less what the peer
     // SACKed and the holes not yet retransmitted (taken as lost, DupThresh
     // having been reached).
     const uint32_t outstanding = distance(snd_una_, snd_max_).raw;
     const uint32_t pipe = outstanding - scoreboard_.sacked_bytes() - scoreboard_.hole_bytes_from(from);
+    if (!hole) {
+      rescue_retransmit(now, pipe, out);
+      return;
+    }
+    const uint32_t len = std::min(hole->len, send_mss());
     if (pipe + len > cc_.ssthresh()) return;
     const uint32_t covered = resend(now, hole->seq, len, out);
     if (covered == 0) return;
     high_rxt_ = hole->seq + SeqLen(covered);
   }
+}
+
+void Connection::rescue_retransmit(Instant now, uint32_t pipe, Outbox& out) {
+  // RFC 6675 NextSeg (4): with no hole left and no new data to send, "if HighACK
+  // > RescueRxt (or RescueRxt is undefined), then one segment of upto SMSS octets
+  // that MUST include the highest outstanding unSACKed sequence number SHOULD be
+  // returned, and RescueRxt set to RecoveryPoint. HighRxt MUST NOT be updated."
+  // It keeps the ACK clock going when the tail of a flight is lost, which no
+  // SACK block can ever report, instead of leaving it to the timeout.
+  if (!cc_.in_recovery()) return;
+  if (rescue_rxt_ && !seq_gt(snd_una_, *rescue_rxt_)) return;
+  const SeqNum tail = scoreboard_.high_sacked();
+  if (!seq_lt(tail, snd_max_)) return;  // the last octet sent is SACKed: no tail lost
+  // Rule (2) comes first: unsent data the peer's window admits goes instead.
+  if (seq_lt(snd_max_, data_end()) && seq_lt(snd_max_, snd_una_ + SeqLen(snd_wnd_))) return;
+  const uint32_t tail_len = distance(tail, snd_max_).raw;
+  const uint32_t len = std::min(tail_len, send_mss());
+  if (pipe + len > cc_.ssthresh()) return;
+  rescue_rxt_ = recovery_point_;
+  resend(now, snd_max_ - SeqLen(len), len, out);
 }
 
 void Connection::apply_ack(Instant now, const Segment& seg, Outbox& out) {
@@ -846,8 +869,12 @@ void Connection::apply_ack(Instant now, const Segment& seg, Outbox& out) {
     scoreboard_.update(seq_lt(snd_una_, seg.ack) ? seg.ack : snd_una_, snd_max_, seg.options.sack);
   }
   if (counts && is_duplicate_ack(seg)) {
-    if (cc_.on_duplicate_ack(seg.ack, distance(snd_una_, snd_max_).raw, snd_max_) ==
+    const bool sack_shows_loss =
+        sack_ok_ && scoreboard_.is_lost(snd_una_, cc_.smss(), NewReno::kDupAckThreshold);
+    if (cc_.on_duplicate_ack(seg.ack, distance(snd_una_, snd_max_).raw, snd_max_, sack_shows_loss) ==
         CcAction::kRetransmitFirst) {
+      recovery_point_ = snd_max_;
+      rescue_rxt_.reset();
       // RFC 5681 3.2 (2): "The lost segment starting at SND.UNA MUST be
       // retransmitted"; with SACK, RFC 6675 5 goes on to the other holes.
       retransmit_first(now, out);

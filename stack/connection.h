@@ -168,6 +168,7 @@ class Connection {
   // below the highest SACKed octet, not yet retransmitted, while the estimated
   // pipe leaves room in ssthresh (the window RFC 6675 5 recovers with).
   void retransmit_holes(Instant now, Outbox& out);
+  void rescue_retransmit(Instant now, uint32_t pipe, Outbox& out);
   bool sack_recovery() const { return sack_ok_ && !scoreboard_.empty(); }
   void update_send_window(const Segment& seg);
   void enter_time_wait(Instant now, Cause cause);
@@ -299,6 +300,10 @@ class Connection {
   // retransmitted in the current recovery.
   SackScoreboard scoreboard_;
   SeqNum high_rxt_;
+  // RFC 6675 RecoveryPoint (SND.MAX when this recovery began) and RescueRxt
+  // (where the one rescue retransmission of a recovery stands; none yet).
+  SeqNum recovery_point_;
+  std::optional<SeqNum> rescue_rxt_;
   Instant last_data_sent_;  // RFC 5681 4.1: the restart window after idle
 
   // RFC 6298 state. One segment at a time is timed; Karn's rule clears it on

@@ -96,6 +96,18 @@ bool SackScoreboard::is_sacked(SeqNum s) const {
   return false;
 }
 
+bool SackScoreboard::is_lost(SeqNum seq, uint32_t smss, uint32_t dup_thresh) const {
+  const uint32_t at = seq_gt(seq, base_) ? distance(base_, seq).raw : 0;
+  uint32_t ranges = 0;
+  uint64_t bytes = 0;
+  for (const Range& r : ranges_) {
+    if (r.end <= at + 1) continue;  // octets strictly above `seq` only
+    ++ranges;
+    bytes += r.end - std::max(r.begin, at + 1);
+  }
+  return ranges >= dup_thresh || bytes > uint64_t{dup_thresh - 1} * smss;
+}
+
 std::optional<SackScoreboard::Hole> SackScoreboard::next_hole(SeqNum from) const {
   const uint32_t at = seq_gt(from, base_) ? distance(base_, from).raw : 0;
   uint32_t pos = at;

@@ -42,6 +42,10 @@ class SackScoreboard {
   // UnSACKed octets in [from, high_sacked()): holes not yet retransmitted.
   uint32_t hole_bytes_from(SeqNum from) const;
   bool is_sacked(SeqNum s) const;
+  // RFC 6675 4 IsLost(SeqNum): "true when either DupThresh discontiguous SACKed
+  // sequences have arrived above 'SeqNum' or more than (DupThresh - 1) * SMSS
+  // bytes with sequence numbers greater than 'SeqNum' have been SACKed".
+  bool is_lost(SeqNum seq, uint32_t smss, uint32_t dup_thresh) const;
   // Ranges sorted, disjoint and not touching, none empty, at most kMaxRanges,
   // and none past `snd_max` (what was never sent cannot have been SACKed).
   absl::Status check_invariants(SeqNum snd_max) const;

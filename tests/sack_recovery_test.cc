@@ -83,6 +83,38 @@ TEST_CASE("RFC 6675 scoreboard: blocks below SND.UNA (D-SACK), past SND.MAX or r
   CHECK(std::string(st.message()).find("past the highest number sent") != std::string::npos);
 }
 
+TEST_CASE("RFC 6675 IsLost: three separate SACKed ranges, or more than two segments' worth, above "
+          "a sequence number mark it lost",
+          "[sack][scoreboard]") {
+  SackScoreboard b;
+  const SeqNum una(5000);
+  const SeqNum max = una + SeqLen(20 * kS);
+  b.clear(una);
+  CHECK_FALSE(b.is_lost(una, kS, 3));
+  // Two small ranges above SND.UNA: neither DupThresh ranges nor 2 * SMSS octets.
+  const SackBlock two[] = {{una + SeqLen(2 * kS), una + SeqLen(2 * kS + 100)},
+                           {una + SeqLen(4 * kS), una + SeqLen(4 * kS + 100)}};
+  b.update(una, max, two);
+  CHECK_FALSE(b.is_lost(una, kS, 3));
+  // A third separate range: DupThresh discontiguous SACKed sequences.
+  const SackBlock third[] = {{una + SeqLen(6 * kS), una + SeqLen(6 * kS + 100)}};
+  b.update(una, max, third);
+  CHECK(b.is_lost(una, kS, 3));
+  // Above the second range only one range is left: not lost there.
+  CHECK_FALSE(b.is_lost(una + SeqLen(5 * kS), kS, 3));
+
+  // By octets: exactly (DupThresh - 1) * SMSS SACKed above is not "more than".
+  b.clear(una);
+  const SackBlock exact[] = {{una + SeqLen(kS), una + SeqLen(3 * kS)}};
+  b.update(una, max, exact);
+  CHECK_FALSE(b.is_lost(una, kS, 3));
+  const SackBlock one_more[] = {{una + SeqLen(3 * kS), una + SeqLen(3 * kS + 1)}};
+  b.update(una, max, one_more);
+  CHECK(b.is_lost(una, kS, 3));
+  // Only octets strictly above the number count: from inside the range, fewer.
+  CHECK_FALSE(b.is_lost(una + SeqLen(kS + 1), kS, 3));
+}
+
 // ---- A host against a scripted peer ----
 
 SegSpec sack_ack(uint32_t cum, std::vector<std::pair<uint32_t, uint32_t>> blocks) {
@@ -190,6 +222,70 @@ TEST_CASE("Without SACK, NewReno finds one hole per round trip: partial ACKs ret
   s.t.deliver(sack_ack(6 * kS, {}));  // partial: segment 6
   s.collect();
   CHECK(describe(s.retransmitted) == "1 4 6");
+}
+
+
+TEST_CASE("RFC 6675 5 (2): a duplicate ACK whose SACK blocks mark SND.UNA lost starts recovery at once",
+          "[sack][cc][data]") {
+  // "If DupAcks < DupThresh but IsLost (HighACK + 1) returns true -- indicating
+  // at least three segments have arrived above the current cumulative
+  // acknowledgment point, which is taken to indicate loss -- go to step (4)."
+  // A receiver that acknowledges every other segment (or a path that thins
+  // ACKs) reports three segments past the hole in its first duplicate.
+  Sender s(/*sack=*/true);
+  REQUIRE(*s.t.host().send(s.t.now(), s.t.sock(), pattern(0, 40 * kS)) == 40 * kS);
+  s.collect();
+  s.t.deliver(sack_ack(kS, {}));  // segment 0
+  s.collect();
+  s.t.deliver(sack_ack(kS, {{2 * kS, 4 * kS}}));  // two segments past the hole: not yet
+  s.collect();
+  CHECK(s.retransmitted.empty());
+  s.t.deliver(sack_ack(kS, {{2 * kS, 5 * kS}}));  // the second duplicate shows three
+  s.collect();
+  CHECK(describe(s.retransmitted) == "1");
+}
+
+TEST_CASE("RFC 6675 NextSeg (4): the lost tail of a flight gets one rescue retransmission, not a "
+          "timeout",
+          "[sack][cc][data]") {
+  // Ten segments and nothing more to send. Segment 2 and segment 9 (the last)
+  // are lost. Segment 2 shows as a hole; segment 9 lies above every SACK block,
+  // so no SACK can ever report it: the rescue retransmission sends it once.
+  Sender s(/*sack=*/true);
+  REQUIRE(*s.t.host().send(s.t.now(), s.t.sock(), pattern(0, 10 * kS)) == 10 * kS);
+  s.collect();
+  REQUIRE(s.sent.size() == 10);
+  s.t.deliver(sack_ack(kS, {}));
+  s.t.deliver(sack_ack(2 * kS, {}));  // segments 0 and 1
+  s.collect();
+  for (uint32_t last = 4; last <= 9; ++last) s.t.deliver(sack_ack(2 * kS, {{3 * kS, last * kS}}));
+  s.collect();
+  CHECK(describe(s.retransmitted) == "2 9");
+  // More duplicates in the same recovery: no second rescue.
+  s.t.deliver(sack_ack(2 * kS, {{3 * kS, 9 * kS}}));
+  s.collect();
+  CHECK(describe(s.retransmitted) == "2 9");
+  // Both retransmissions arrive: everything is acknowledged, nothing timed out.
+  s.t.deliver(sack_ack(10 * kS, {}));
+  s.collect();
+  CHECK(s.t.tcb().snd_una == s.t.tcb().snd_max);
+  CHECK(describe(s.retransmitted) == "2 9");
+}
+
+TEST_CASE("RFC 6675 NextSeg (2) before (4): with unsent data the peer admits, new data goes, not a "
+          "rescue",
+          "[sack][cc][data]") {
+  // The same losses with more data queued: the sender's next segment is new
+  // data, and the tail is not retransmitted while new data keeps the ACK clock.
+  Sender s(/*sack=*/true);
+  REQUIRE(*s.t.host().send(s.t.now(), s.t.sock(), pattern(0, 40 * kS)) == 40 * kS);
+  s.collect();
+  s.t.deliver(sack_ack(kS, {}));
+  s.t.deliver(sack_ack(2 * kS, {}));
+  s.collect();
+  for (uint32_t last = 4; last <= 9; ++last) s.t.deliver(sack_ack(2 * kS, {{3 * kS, last * kS}}));
+  s.collect();
+  CHECK(describe(s.retransmitted) == "2");
 }
 
 }  // namespace

@@ -134,6 +134,7 @@ void Host::settle(ConnId id, Instant now) {
 // Network side.
 
 void Host::receive(Instant now, const IpPacket& packet) {
+  deadline_known_ = {false, false};
   ++stats_.packets_in;
   if (packet.dst != address_ || packet.src.family != address_.family) {
     ++stats_.not_for_us;
@@ -215,6 +216,7 @@ void Host::reply_no_tcb(Instant now, const FourTuple& tuple, const Segment& seg)
 }
 
 void Host::on_timer(Instant now) {
+  deadline_known_ = {false, false};
   due_.clear();
   for (const auto& [id, e] : entries_) {
     if (!e.conn) continue;
@@ -232,6 +234,17 @@ void Host::on_timer(Instant now) {
 }
 
 std::optional<Instant> Host::next_deadline(bool idle_probes) const {
+  // The simulator asks several times per event; the answer only changes when a
+  // connection does, and every change goes through one of the non-const calls,
+  // each of which forgets the cached answer first.
+  const int k = idle_probes ? 1 : 0;
+  if (deadline_known_[k]) return deadline_[k];
+  deadline_[k] = earliest_deadline(idle_probes);
+  deadline_known_[k] = true;
+  return deadline_[k];
+}
+
+std::optional<Instant> Host::earliest_deadline(bool idle_probes) const {
   std::optional<Instant> best;
   for (const auto& [id, e] : entries_) {
     if (!e.conn) continue;
@@ -263,6 +276,7 @@ absl::StatusOr<Connection*> Host::live(SocketId s) {
 }
 
 absl::StatusOr<SocketId> Host::listen(Instant now, uint16_t port, int backlog) {
+  deadline_known_ = {false, false};
   if (port == 0) return absl::InvalidArgumentError("listen: port 0");
   if (listeners_.contains(port)) {
     return absl::AlreadyExistsError(absl::StrCat("listen: port ", port, " already has a listener"));
@@ -295,6 +309,7 @@ absl::StatusOr<uint16_t> Host::pick_ephemeral_port(const IpAddr& remote, uint16_
 
 absl::StatusOr<SocketId> Host::connect(Instant now, const IpAddr& remote, uint16_t remote_port,
                                        uint16_t local_port) {
+  deadline_known_ = {false, false};
   if (remote.family != address_.family) {
     return absl::InvalidArgumentError("connect: address family differs from the host's");
   }
@@ -322,6 +337,7 @@ absl::StatusOr<SocketId> Host::connect(Instant now, const IpAddr& remote, uint16
 
 absl::Status Host::connect_from_listener(Instant now, SocketId s, const IpAddr& remote,
                                          uint16_t remote_port) {
+  deadline_known_ = {false, false};
   auto e = entry(s);
   if (!e.ok()) return e.status();
   Entry& en = **e;
@@ -365,6 +381,7 @@ void Host::reset_children(const std::vector<ConnId>& children, Instant now) {
 }
 
 absl::StatusOr<std::optional<SocketId>> Host::accept(SocketId s) {
+  deadline_known_ = {false, false};
   auto e = entry(s);
   if (!e.ok()) return e.status();
   if (!(*e)->listener || !(*e)->conn) return absl::FailedPreconditionError("not a listening socket");
@@ -379,6 +396,7 @@ absl::StatusOr<std::optional<SocketId>> Host::accept(SocketId s) {
 }
 
 absl::StatusOr<size_t> Host::send(Instant now, SocketId s, std::span<const uint8_t> data) {
+  deadline_known_ = {false, false};
   auto c = live(s);
   if (!c.ok()) return c.status();
   auto n = (*c)->send(now, data, scratch_);
@@ -388,6 +406,7 @@ absl::StatusOr<size_t> Host::send(Instant now, SocketId s, std::span<const uint8
 }
 
 absl::StatusOr<size_t> Host::recv(Instant now, SocketId s, std::span<uint8_t> buf) {
+  deadline_known_ = {false, false};
   auto e = entry(s);
   if (!e.ok()) return e.status();
   if (!(*e)->conn) {
@@ -403,6 +422,7 @@ absl::StatusOr<size_t> Host::recv(Instant now, SocketId s, std::span<uint8_t> bu
 }
 
 absl::Status Host::shutdown(Instant now, SocketId s) {
+  deadline_known_ = {false, false};
   auto c = live(s);
   if (!c.ok()) return c.status();
   absl::Status st = (*c)->close(now, scratch_);
@@ -412,6 +432,7 @@ absl::Status Host::shutdown(Instant now, SocketId s) {
 }
 
 absl::Status Host::close(Instant now, SocketId s) {
+  deadline_known_ = {false, false};
   auto e = entry(s);
   if (!e.ok()) return e.status();
   Entry& en = **e;
@@ -455,6 +476,7 @@ absl::Status Host::close(Instant now, SocketId s) {
 }
 
 absl::Status Host::set_nodelay(SocketId s, bool on) {
+  deadline_known_ = {false, false};
   auto c = live(s);
   if (!c.ok()) return c.status();
   (*c)->set_nodelay(on);
@@ -462,6 +484,7 @@ absl::Status Host::set_nodelay(SocketId s, bool on) {
 }
 
 absl::Status Host::set_keepalive(Instant now, SocketId s, bool on) {
+  deadline_known_ = {false, false};
   auto c = live(s);
   if (!c.ok()) return c.status();
   (*c)->set_keepalive(now, on);
@@ -471,6 +494,7 @@ absl::Status Host::set_keepalive(Instant now, SocketId s, bool on) {
 }
 
 absl::Status Host::abort(Instant now, SocketId s) {
+  deadline_known_ = {false, false};
   auto e = entry(s);
   if (!e.ok()) return e.status();
   Entry& en = **e;
@@ -550,6 +574,13 @@ absl::Status Host::check_invariants() const {
       return absl::Status(st.code(), absl::StrCat("connection ", id, " (",
                                                   e.conn->tuple().to_string(), ", ",
                                                   to_string(e.conn->state()), "): ", st.message()));
+    }
+  }
+  for (int k = 0; k < 2; ++k) {
+    if (deadline_known_[k] && deadline_[k] != earliest_deadline(k == 1)) {
+      return absl::InternalError(absl::StrCat(
+          "the cached next deadline", k == 1 ? "" : " (keep-alives aside)",
+          " is stale: a connection's timers changed without the host hearing of it"));
     }
   }
   return absl::OkStatus();

@@ -8,6 +8,7 @@
 // through outbox(), and time is a parameter of every call.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -147,6 +148,7 @@ class Host {
   std::vector<ConnId> detach_listener(uint16_t port, ConnId listener);
   void reset_children(const std::vector<ConnId>& children, Instant now);
   void reply_no_tcb(Instant now, const FourTuple& tuple, const Segment& seg);
+  std::optional<Instant> earliest_deadline(bool idle_probes) const;
   absl::StatusOr<Entry*> entry(SocketId s);
   absl::StatusOr<Connection*> live(SocketId s);
   absl::StatusOr<uint16_t> pick_ephemeral_port(const IpAddr& remote, uint16_t remote_port);
@@ -172,6 +174,10 @@ class Host {
   std::vector<IpPacket> outbox_;
   std::vector<ConnId> due_;  // reused by on_timer
   HostStats stats_;
+  // next_deadline()'s answers, with and without keep-alive probes, until the
+  // next non-const call.
+  mutable std::array<bool, 2> deadline_known_ = {false, false};
+  mutable std::array<std::optional<Instant>, 2> deadline_{};
 };
 
 }  // namespace synfin

@@ -358,6 +358,21 @@ void Simulation::app_call(int h, const Op& op) {
     case OpKind::kSend: {
       Socket* s = pick();
       if (!s) break;
+      if (s->listener) {
+        // RFC 9293 3.10.2: SEND on a LISTEN TCB with the foreign socket given
+        // turns it active (SYN-SENT) and queues the data. The harness names the
+        // foreign socket: the other host (or the scripted peer) at the
+        // listener's own port, as in a simultaneous open.
+        const Connection* l = host.connection(s->handle);
+        const uint16_t port = l ? l->tuple().local_port : op.port;
+        absl::Status st = host.connect_from_listener(
+            now_, s->handle, host_address(scenario_.header.family, peer_of(h)), port);
+        if (!st.ok()) {
+          fail(st);
+          break;
+        }
+        s->listener = false;
+      }
       const size_t n = static_cast<size_t>(std::min(op.amount, limits_.max_send_bytes));
       call.requested = n;
       // SEND takes what fits in the send buffer and no more, so only that much of

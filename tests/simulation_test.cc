@@ -1,6 +1,7 @@
 // The simulator: ops in order, virtual time, links and faults, determinism.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <random>
 
 #include "harness/pattern.h"
@@ -217,4 +218,27 @@ TEST_CASE("binary scenarios: unknown opcodes and header fields are skipped", "[b
   const size_t at = binary_header_end(bytes);
   bytes.insert(bytes.begin() + static_cast<long>(at), {200, 3, 9, 9, 9});
   CHECK(decode_scenario(bytes) == s);
+}
+
+TEST_CASE("3.10.2: a send on a listener's socket turns it active: LISTEN -> SYN-SENT, data queued",
+          "[sim][rfc9293]") {
+  // Both hosts listen on port 80; host 0's app then writes on its listener, which
+  // opens toward host 1's port 80 and carries the bytes once established.
+  Scenario s;
+  s.ops = {make(OpKind::kListen, 1), make(OpKind::kListen, 0), make(OpKind::kSend, 0, 1000, 0),
+           wait_ms(100), make(OpKind::kAccept, 1), make(OpKind::kRecv, 1, 5000, 1)};
+  s.ops[0].port = s.ops[1].port = 80;
+  Recorder rec;
+  Simulation sim(s, &rec);
+  sim.run();
+  auto has = [&rec](const std::string& t) {
+    return std::find(rec.transitions.begin(), rec.transitions.end(), t) != rec.transitions.end();
+  };
+  CHECK(has("0:LISTEN->SYN-SENT"));
+  CHECK(has("0:SYN-SENT->ESTABLISHED"));
+  CHECK(has("1:SYN-RECEIVED->ESTABLISHED"));
+  REQUIRE(rec.read[1].size() == 1000);
+  std::vector<uint8_t> expected(1000);
+  fill_stream(0, expected);
+  CHECK(rec.read[1] == expected);
 }

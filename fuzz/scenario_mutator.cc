@@ -216,6 +216,16 @@ std::vector<uint8_t> mutate_scenario(const std::vector<uint8_t>& in, size_t max_
       const size_t at = r.below(ops.size() + 1);
       Op aimed = r.below(2) ? make_inject(r) : make_app(r, mode);
       if (mode == harness::Mode::kConnection) aimed.host = static_cast<uint8_t>(r.below(2));
+      if (aimed.kind == OpKind::kInject && r.below(2)) {
+        // What a state is most often tested with: a SYN or a RST at (or just
+        // past) RCV.NXT, the segments RFC 9293 3.10.7.4's checks single out.
+        harness::InjectedSegment& g = aimed.segment;
+        g.flags = Flags(r.below(2) ? Flags::kSyn : (r.below(2) ? Flags::kRst : Flags::kRst | Flags::kAck));
+        g.seq_base = harness::SeqBase::kRcvNxt;
+        static constexpr int64_t kNear[] = {0, 0, 1, 100};
+        g.seq = kNear[r.below(std::size(kNear))];
+        g.payload_len = 0;
+      }
       Op wait_for = make_await(r, mode);
       if (r.below(4)) wait_for.host = aimed.host;
       ops.insert(ops.begin() + static_cast<long>(at), {encoded(wait_for), encoded(aimed)});

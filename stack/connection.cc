@@ -78,6 +78,7 @@ void Connection::step_end(Instant now) {
 
 void Connection::set_timer(TimerKind k, Instant deadline, Instant now) {
   timers_[static_cast<int>(k)] = deadline;
+  refresh_deadlines();
   if (env_.observer) env_.observer->on_timer(id_, k, TimerAction::kSet, deadline, now);
 }
 
@@ -86,17 +87,21 @@ void Connection::cancel_timer(TimerKind k, Instant now) {
   if (!t) return;
   const Instant was = *t;
   t.reset();
+  refresh_deadlines();
   if (env_.observer) env_.observer->on_timer(id_, k, TimerAction::kCancel, was, now);
 }
 
-std::optional<Instant> Connection::next_deadline(bool idle_probes) const {
-  std::optional<Instant> best;
+void Connection::refresh_deadlines() {
+  // Asked for once per connection per simulator step, changed far less often:
+  // the answer is kept, with and without the keep-alive timer.
+  std::optional<Instant> all, active;
   for (int k = 0; k < kNumTimerKinds; ++k) {
     const auto& t = timers_[k];
-    if (!idle_probes && static_cast<TimerKind>(k) == TimerKind::kKeepalive) continue;
-    if (t && (!best || *t < *best)) best = t;
+    if (!t) continue;
+    if (!all || *t < *all) all = t;
+    if (static_cast<TimerKind>(k) != TimerKind::kKeepalive && (!active || *t < *active)) active = t;
   }
-  return best;
+  earliest_ = {active, all};
 }
 
 uint16_t Connection::effective_mss() const {
@@ -1408,6 +1413,7 @@ void Connection::on_timer(Instant now, Outbox& out) {
     if (!t || *t > now) continue;
     const Instant deadline = *t;
     t.reset();
+    refresh_deadlines();
     const auto kind = static_cast<TimerKind>(k);
     if (env_.observer) env_.observer->on_timer(id_, kind, TimerAction::kFire, deadline, now);
     switch (kind) {

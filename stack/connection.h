@@ -76,7 +76,9 @@ class Connection {
   void on_timer(Instant now, Outbox& out);
   // The earliest armed timer, if any; without `idle_probes`, keep-alive aside
   // (a connection whose only timer is that one is idle).
-  std::optional<Instant> next_deadline(bool idle_probes = true) const;
+  std::optional<Instant> next_deadline(bool idle_probes = true) const {
+    return earliest_[idle_probes ? 1 : 0];
+  }
 
   // ---- Status (RFC 9293 3.10.6) ----
   ConnId id() const { return id_; }
@@ -317,6 +319,10 @@ class Connection {
   Duration persist_backoff_;
 
   std::array<std::optional<Instant>, kNumTimerKinds> timers_{};
+  // The earliest of timers_ without and with the keep-alive timer, kept by
+  // refresh_deadlines() on every change.
+  std::array<std::optional<Instant>, 2> earliest_{};
+  void refresh_deadlines();
 
   // Delayed ACK and Nagle (RFC 1122 4.2.3.2, 4.2.3.4).
   uint8_t segments_unacked_ = 0;  // in-order data segments whose ACK is held

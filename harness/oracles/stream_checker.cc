@@ -73,11 +73,7 @@ class StreamChecker final : public Oracle {
     c = Conn{};
     c.tuple = tuple;
     c.has_tuple = true;
-    // Listeners (remote port 0) never carry a stream; only full tuples pair.
-    if (tuple.remote_port != 0) {
-      auto [it, fresh] = by_tuple_.try_emplace({h, tuple}, id);
-      if (!fresh && it->second != id) it->second = kNoConn;  // reused tuple: ambiguous
-    }
+    pair_by_tuple(h, id, tuple);
   }
 
   void on_send_accepted(int h, ConnId id, std::span<const uint8_t> bytes, Instant) override {
@@ -200,10 +196,17 @@ class StreamChecker final : public Oracle {
     }
   }
 
-  void on_segment_out(int h, ConnId id, const FourTuple&, const Segment&, const TcbSnapshot& tcb,
-                      Instant) override {
+  void on_segment_out(int h, ConnId id, const FourTuple& tuple, const Segment&,
+                      const TcbSnapshot& tcb, Instant) override {
     if (id == kNoConn) return;
     Conn& c = conns_[{h, id}];
+    if (!c.has_tuple || c.tuple != tuple) {
+      // A listener turned active by a SEND (RFC 9293 3.10.2) gets its foreign
+      // socket without being created anew: its first segment shows the tuple.
+      c.tuple = tuple;
+      c.has_tuple = true;
+      pair_by_tuple(h, id, tuple);
+    }
     c.have_snapshot = true;
     c.last_recv_queued = tcb.recv_queued;
   }
@@ -232,6 +235,14 @@ class StreamChecker final : public Oracle {
   };
 
   bool connection_mode() const { return ctx_.header.mode == Mode::kConnection; }
+
+  // Listeners (remote port 0) never carry a stream; only full tuples pair. A
+  // tuple two connections have had is ambiguous and pairs with neither.
+  void pair_by_tuple(int h, ConnId id, const FourTuple& tuple) {
+    if (tuple.remote_port == 0) return;
+    auto [it, fresh] = by_tuple_.try_emplace({h, tuple}, id);
+    if (!fresh && it->second != id) it->second = kNoConn;
+  }
 
   // The peer's connection: the other host's connection on the mirrored 4-tuple,
   // if exactly one ever had it.

@@ -210,6 +210,19 @@ std::vector<uint8_t> mutate_scenario(const std::vector<uint8_t>& in, size_t max_
     harness::encode_op(op, v);
     return v;
   };
+  // The input with its header changed by `change` and the ops as they now are
+  // (the input unchanged when that no longer fits).
+  auto with_header = [&](auto change) {
+    harness::Scenario s = harness::decode_scenario(base);
+    change(s.header);
+    s.ops.clear();
+    std::vector<uint8_t> out = harness::encode_scenario(s);
+    for (const auto& o : ops) out.insert(out.end(), o.begin(), o.end());
+    if (out.size() > max_size) {
+      return in.size() <= max_size ? in : std::vector<uint8_t>(in.begin(), in.begin() + static_cast<long>(max_size));
+    }
+    return out;
+  };
   const uint64_t action = ops.empty() ? 0 : r.below(11);
   switch (action) {
     case 10: {  // aim: an await and, right behind it, a segment or an app call
@@ -229,6 +242,19 @@ std::vector<uint8_t> mutate_scenario(const std::vector<uint8_t>& in, size_t max_
       Op wait_for = make_await(r, mode);
       if (r.below(4)) wait_for.host = aimed.host;
       ops.insert(ops.begin() + static_cast<long>(at), {encoded(wait_for), encoded(aimed)});
+      if (aimed.kind == OpKind::kInject && aimed.segment.flags.syn() && r.below(2)) {
+        // A SYN aimed at a synchronized state means most with the header that
+        // gives it a meaning: RFC 793's reset (RFC 5961 off) or a new
+        // incarnation out of TIME-WAIT.
+        const bool reuse = r.below(2);
+        return with_header([reuse](harness::ScenarioHeader& h) {
+          if (reuse) {
+            h.config.time_wait_syn = TimeWaitSynPolicy::kReuseIfSeqGreater;
+          } else {
+            h.config.rfc5961_syn = false;
+          }
+        });
+      }
       break;
     }
     case 0:
@@ -277,41 +303,34 @@ std::vector<uint8_t> mutate_scenario(const std::vector<uint8_t>& in, size_t max_
       break;
     }
     default: {  // header: flip the mode-independent knobs through a decoded copy
-      harness::Scenario s = harness::decode_scenario(base);
-      switch (r.below(15)) {
-        // RFC 5961 off reaches RFC 793's edges (an in-window SYN resets).
-        case 12: s.header.config.rfc5961_syn = !s.header.config.rfc5961_syn; break;
-        case 13: s.header.config.rfc5961_ack = !s.header.config.rfc5961_ack; break;
-        case 9: s.header.config.delayed_ack = !s.header.config.delayed_ack; break;
-        case 10: s.header.config.nagle = !s.header.config.nagle; break;
-        case 11:
-          // Keep-alives on a scale a scenario's waits reach.
-          s.header.config.keepalive = !s.header.config.keepalive;
-          s.header.config.keepalive_idle = Duration::seconds(1 + static_cast<int64_t>(r.below(20)));
-          s.header.config.keepalive_interval = Duration::millis(100 + static_cast<int64_t>(r.below(5000)));
-          s.header.config.keepalive_probes = static_cast<int>(r.below(5));
-          break;
-        case 8: s.header.config.congestion_control = !s.header.config.congestion_control; break;
-        case 0: s.header.seed = r.next() & 0xffff; break;
-        case 5: s.header.config.window_scale = !s.header.config.window_scale; break;
-        case 6: s.header.config.timestamps = !s.header.config.timestamps; break;
-        case 7: s.header.config.sack = !s.header.config.sack; break;
-        case 1: s.header.draw_mix_from_seed = !s.header.draw_mix_from_seed; break;
-        case 2: s.header.config.rfc5961_rst = !s.header.config.rfc5961_rst; break;
-        case 3: s.header.config.rfc1337 = !s.header.config.rfc1337; break;
-        case 4: s.header.config.time_wait_syn = s.header.config.time_wait_syn == TimeWaitSynPolicy::kStrict
-                                                    ? TimeWaitSynPolicy::kReuseIfSeqGreater
-                                                    : TimeWaitSynPolicy::kStrict; break;
-        default: s.header.config.recv_buffer = r.below(2) ? 1000 : 65535; break;
-      }
-      s.ops.clear();
-      std::vector<uint8_t> head = harness::encode_scenario(s);
-      return [&] {
-        std::vector<uint8_t> out = head;
-        for (const auto& o : ops) out.insert(out.end(), o.begin(), o.end());
-        if (out.size() > max_size) return in.size() <= max_size ? in : std::vector<uint8_t>(in.begin(), in.begin() + static_cast<long>(max_size));
-        return out;
-      }();
+      return with_header([&r](harness::ScenarioHeader& h) {
+        switch (r.below(15)) {
+          // RFC 5961 off reaches RFC 793's edges (an in-window SYN resets).
+          case 12: h.config.rfc5961_syn = !h.config.rfc5961_syn; break;
+          case 13: h.config.rfc5961_ack = !h.config.rfc5961_ack; break;
+          case 9: h.config.delayed_ack = !h.config.delayed_ack; break;
+          case 10: h.config.nagle = !h.config.nagle; break;
+          case 11:
+            // Keep-alives on a scale a scenario's waits reach.
+            h.config.keepalive = !h.config.keepalive;
+            h.config.keepalive_idle = Duration::seconds(1 + static_cast<int64_t>(r.below(20)));
+            h.config.keepalive_interval = Duration::millis(100 + static_cast<int64_t>(r.below(5000)));
+            h.config.keepalive_probes = static_cast<int>(r.below(5));
+            break;
+          case 8: h.config.congestion_control = !h.config.congestion_control; break;
+          case 0: h.seed = r.next() & 0xffff; break;
+          case 5: h.config.window_scale = !h.config.window_scale; break;
+          case 6: h.config.timestamps = !h.config.timestamps; break;
+          case 7: h.config.sack = !h.config.sack; break;
+          case 1: h.draw_mix_from_seed = !h.draw_mix_from_seed; break;
+          case 2: h.config.rfc5961_rst = !h.config.rfc5961_rst; break;
+          case 3: h.config.rfc1337 = !h.config.rfc1337; break;
+          case 4: h.config.time_wait_syn = h.config.time_wait_syn == TimeWaitSynPolicy::kStrict
+                                                      ? TimeWaitSynPolicy::kReuseIfSeqGreater
+                                                      : TimeWaitSynPolicy::kStrict; break;
+          default: h.config.recv_buffer = r.below(2) ? 1000 : 65535; break;
+        }
+      });
     }
   }
   std::vector<uint8_t> out = reassemble(base, header_end, ops);

@@ -99,7 +99,12 @@ Op make_await(Rng& r, harness::Mode mode) {
   Op op;
   op.kind = OpKind::kAwait;
   op.host = mode == harness::Mode::kConnection ? static_cast<uint8_t>(r.below(2)) : 0;
-  op.state = static_cast<State>(r.below(kNumStates));
+  // Mostly the states that last a round trip or less, whose transitions a
+  // fixed wait rarely hits; now and then any state.
+  static constexpr State kBrief[] = {State::kSynReceived, State::kFinWait1, State::kFinWait2,
+                                     State::kCloseWait,   State::kClosing,  State::kLastAck,
+                                     State::kTimeWait};
+  op.state = r.below(4) ? kBrief[r.below(std::size(kBrief))] : static_cast<State>(r.below(kNumStates));
   static constexpr uint64_t kLimits[] = {200000, 1000000, 5000000, 60000000, 300000000};
   op.amount = kLimits[r.below(std::size(kLimits))];
   return op;
@@ -242,7 +247,7 @@ std::vector<uint8_t> mutate_scenario(const std::vector<uint8_t>& in, size_t max_
       Op wait_for = make_await(r, mode);
       if (r.below(4)) wait_for.host = aimed.host;
       ops.insert(ops.begin() + static_cast<long>(at), {encoded(wait_for), encoded(aimed)});
-      if (aimed.kind == OpKind::kInject && aimed.segment.flags.syn() && r.below(2)) {
+      if (aimed.kind == OpKind::kInject && aimed.segment.flags.syn() && r.below(4)) {
         // A SYN aimed at a synchronized state means most with the header that
         // gives it a meaning: RFC 793's reset (RFC 5961 off) or a new
         // incarnation out of TIME-WAIT.

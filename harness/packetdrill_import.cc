@@ -7,11 +7,10 @@
 #include <iterator>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "harness/packetdrill_compare.h"
-#include "harness/packetdrill_directive.h"
 #include "harness/packetdrill_import_internal.h"
 #include "harness/packetdrill_parse.h"
+#include "harness/packetdrill_setup.h"
 #include "harness/packetdrill_shell.h"
 
 namespace synfin::harness::pd {
@@ -26,36 +25,17 @@ absl::StatusOr<Imported> Importer::run() {
 }
 
 absl::Status Importer::header() {
-  for (const ScriptOption& o : script_.options) {
-    if (o.name == "ip_version") {
-      if (o.value == "ipv4") {
-        family_ = IpFamily::kV4;
-      } else if (o.value == "ipv6") {
-        family_ = IpFamily::kV6;
-      } else {
-        return cannot(o.pos, absl::StrCat("--ip_version=", o.value, " (synfin runs ipv4 or ipv6)"));
-      }
-    } else if (o.name == "bind_port" || o.name == "connect_port") {
-      int port = 0;
-      if (!absl::SimpleAtoi(o.value, &port) || port <= 0 || port > 65535) {
-        return bad(o.pos, absl::StrCat("expected a port after --", o.name, "=, found '", o.value, "'"));
-      }
-      if (port_set_ && port_ != port) {
-        return cannot(o.pos, "--bind_port and --connect_port differ (the model's peer uses one port)");
-      }
-      port_ = static_cast<uint16_t>(port);
-      port_set_ = true;
-    } else if (o.name != "tolerance_usecs" && o.name != "tolerance_percent") {
-      note(o.pos.line, absl::StrCat("option --", o.name, " left out (no synfin equivalent)"));
-    }
+  const SetupResult r = read_setup(script_, profile_);
+  if (r.problem) {
+    return r.problem->kind == SetupProblem::Kind::kMalformed ? bad(r.problem->pos, r.problem->what)
+                                                             : cannot(r.problem->pos, r.problem->what);
   }
-  knobs_.config = config_for(profile_, family_);
-  knobs_.max_sock_buf = profile_.max_sock_buf;
-  if (script_.synfin_config) {
-    absl::StatusOr<Config> c = parse_config_directive(script_.synfin_config->fields);
-    if (!c.ok()) return bad(script_.synfin_config->pos, absl::StrCat("synfin-config: ", c.status().message()));
-    knobs_.config = *c;
-  }
+  // A scenario can do without an option synfin has nothing for: noted, left out.
+  for (const SetupProblem& p : r.no_equivalent) note(p.pos.line, absl::StrCat(p.what, "; left out"));
+  family_ = r.setup.family;
+  port_ = r.setup.port;
+  knobs_.config = r.setup.knobs.config;
+  knobs_.max_sock_buf = r.setup.knobs.max_sock_buf;
   return absl::OkStatus();
 }
 

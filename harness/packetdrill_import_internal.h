@@ -93,7 +93,6 @@ class Importer {
   Imported out_;
   IpFamily family_ = IpFamily::kV4;
   uint16_t port_ = 8080;
-  bool port_set_ = false;
   KnobState knobs_;
   bool started_ = false;
   Config start_config_;

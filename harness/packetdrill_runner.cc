@@ -6,13 +6,12 @@
 #include <iterator>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "harness/packetdrill_compare.h"
-#include "harness/packetdrill_directive.h"
 #include "harness/packetdrill_parse.h"
 #include "harness/packetdrill_runner_internal.h"
+#include "harness/packetdrill_setup.h"
 #include "harness/pattern.h"
 #include "stack/codec.h"
 
@@ -80,38 +79,17 @@ bool Runner::missing(int line, const std::string& feature) {
 // Setup.
 
 bool Runner::setup() {
-  for (const ScriptOption& o : script_.options) {
-    if (o.name == "ip_version") {
-      if (o.value == "ipv4") {
-        family_ = IpFamily::kV4;
-      } else if (o.value == "ipv6") {
-        family_ = IpFamily::kV6;
-      } else {
-        return skip(o.pos.line, absl::StrCat("--ip_version=", o.value, " (synfin runs ipv4 or ipv6)"));
-      }
-    } else if (o.name == "bind_port" || o.name == "connect_port") {
-      int port = 0;
-      if (!absl::SimpleAtoi(o.value, &port) || port <= 0 || port > 65535) {
-        return fail(o.pos.line, absl::StrCat("--", o.name, " expects a port, found '", o.value, "'"));
-      }
-      if (port_ != 8080 && port_ != port) {
-        return skip(o.pos.line, "--bind_port and --connect_port differ (synfin's script peer uses one port)");
-      }
-      port_ = static_cast<uint16_t>(port);
-    } else if (o.name == "tolerance_usecs" || o.name == "tolerance_percent") {
-      // Virtual time is exact: nothing to tolerate.
-    } else {
-      return skip(o.pos.line, absl::StrCat("option --", o.name, " has no synfin equivalent"));
-    }
+  const SetupResult r = read_setup(script_, opt_.profile);
+  if (r.problem) {
+    return r.problem->kind == SetupProblem::Kind::kMalformed ? fail(r.problem->pos.line, r.problem->what)
+                                                             : skip(r.problem->pos.line, r.problem->what);
   }
-  knobs_.config = config_for(opt_.profile, family_);
-  knobs_.max_sock_buf = opt_.profile.max_sock_buf;
-  if (script_.synfin_config) {
-    // synfin's own Config, as `synfin pd export` wrote it: the profile's is replaced.
-    absl::StatusOr<Config> c = parse_config_directive(script_.synfin_config->fields);
-    if (!c.ok()) return fail(script_.synfin_config->pos.line, absl::StrCat("synfin-config: ", c.status().message()));
-    knobs_.config = *c;
-  }
+  // An option the run cannot honour makes it a different test: skipped.
+  if (!r.no_equivalent.empty()) return skip(r.no_equivalent.front().pos.line, r.no_equivalent.front().what);
+  family_ = r.setup.family;
+  port_ = r.setup.port;
+  knobs_.config = r.setup.knobs.config;
+  knobs_.max_sock_buf = r.setup.knobs.max_sock_buf;
   tuple_.local_addr = host_address(family_, 0);
   tuple_.remote_addr = host_address(family_, 1);
   tuple_.local_port = port_;

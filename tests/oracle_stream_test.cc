@@ -104,53 +104,53 @@ TEST_CASE("stream.over-delivery: more read than the peer wrote", "[oracle]") {
   CHECK(p.sink.has("stream.over-delivery"));
 }
 
+namespace {
+
+// Host 1's listener (conn 3, no foreign socket) takes 80 <-> 80 by RFC 9293
+// 3.10.2's SEND in LISTEN -- no on_created says so, only its first segment --
+// and its app writes 100 bytes; host 0's connection 7 on the mirror tuple reads
+// them. With `old_child`, a child of host 1 had that tuple before and died.
+struct ListenerTurnedActive {
+  explicit ListenerTurnedActive(bool old_child)
+      : checker(make_stream_checker(oracle_test::context_for(&sink, Mode::kConnection))) {
+    const FourTuple active = oracle_test::tuple_of_host(1, 80, 80);
+    if (old_child) checker->on_created(1, 2, 1, active, at());
+    checker->on_created(1, 3, kNoConn, oracle_test::tuple_of_host(1, 80, 0), at());
+    Tcb t;
+    t.state = State::kSynSent;
+    checker->on_segment_out(1, 3, active, make_segment(kSyn, 5000), t.snap(), at());
+    checker->on_send_accepted(1, 3, stream(0, 100), at());
+    checker->on_created(0, 7, 1, oracle_test::tuple_of_host(0, 80, 80), at());
+    checker->on_deliver(0, 7, stream(0, 100), at());
+  }
+  Instant at() { return Instant{} + Duration::millis(++ms); }
+  static std::vector<uint8_t> stream(uint64_t offset, size_t n) {
+    std::vector<uint8_t> b(n);
+    fill_stream(offset, b);
+    return b;
+  }
+
+  AllViolations sink;
+  std::unique_ptr<Oracle> checker;
+  int64_t ms = 0;
+};
+
+}  // namespace
+
 TEST_CASE("stream: a listener turned active by SEND pairs by the tuple its first segment shows",
           "[oracle]") {
-  // Host 1's listener (conn 3, no foreign socket) takes 80 <-> 80 by RFC 9293
-  // 3.10.2's SEND in LISTEN; no on_created says so. Its app writes 100 bytes,
-  // host 0's connection on the mirror tuple reads them: a clean run. Then it
-  // reads one byte more than was written, which is over-delivery.
-  AllViolations sink;
-  auto checker = make_stream_checker(oracle_test::context_for(&sink, Mode::kConnection));
-  int64_t ms = 0;
-  auto at = [&ms] { return Instant{} + Duration::millis(++ms); };
-  const FourTuple active = oracle_test::tuple_of_host(1, 80, 80);
-  checker->on_created(1, 3, kNoConn, oracle_test::tuple_of_host(1, 80, 0), at());
-  Tcb t;
-  t.state = State::kSynSent;
-  checker->on_segment_out(1, 3, active, make_segment(kSyn, 5000), t.snap(), at());
-  std::vector<uint8_t> b(100);
-  fill_stream(0, b);
-  checker->on_send_accepted(1, 3, b, at());
-  checker->on_created(0, 7, 1, oracle_test::tuple_of_host(0, 80, 80), at());
-  checker->on_deliver(0, 7, b, at());
-  CHECK(sink.all().empty());
-  std::vector<uint8_t> one(1);
-  fill_stream(100, one);
-  checker->on_deliver(0, 7, one, at());
-  CHECK(sink.has("stream.over-delivery"));
+  ListenerTurnedActive t(/*old_child=*/false);
+  CHECK(t.sink.all().empty());
+  // One byte more than was written is over-delivery: the pairing is live.
+  t.checker->on_deliver(0, 7, ListenerTurnedActive::stream(100, 1), t.at());
+  CHECK(t.sink.has("stream.over-delivery"));
 }
 
 TEST_CASE("stream: a tuple an earlier connection also had pairs with neither", "[oracle]") {
-  // The found case: host 1 had a child on 80 <-> 80 that sent nothing and died;
-  // its listener later took the same tuple by SEND and wrote 100 bytes. Paired
-  // with the dead child, host 0's read of those bytes looked like over-delivery.
-  AllViolations sink;
-  auto checker = make_stream_checker(oracle_test::context_for(&sink, Mode::kConnection));
-  int64_t ms = 0;
-  auto at = [&ms] { return Instant{} + Duration::millis(++ms); };
-  const FourTuple active = oracle_test::tuple_of_host(1, 80, 80);
-  checker->on_created(1, 2, 1, active, at());  // the old child
-  checker->on_created(1, 3, kNoConn, oracle_test::tuple_of_host(1, 80, 0), at());
-  Tcb t;
-  t.state = State::kSynSent;
-  checker->on_segment_out(1, 3, active, make_segment(kSyn, 5000), t.snap(), at());
-  std::vector<uint8_t> b(100);
-  fill_stream(0, b);
-  checker->on_send_accepted(1, 3, b, at());
-  checker->on_created(0, 7, 1, oracle_test::tuple_of_host(0, 80, 80), at());
-  checker->on_deliver(0, 7, b, at());
-  CHECK(sink.all().empty());
+  // The found case: paired with the dead child (which wrote nothing), host 0's
+  // read of the listener's 100 bytes looked like over-delivery.
+  ListenerTurnedActive t(/*old_child=*/true);
+  CHECK(t.sink.all().empty());
 }
 
 TEST_CASE("stream.over-delivery: not judged in endpoint mode or after injected data", "[oracle]") {

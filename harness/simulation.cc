@@ -67,7 +67,7 @@ Simulation::Simulation(Scenario scenario, RunObserver* observer, RunLimits limit
     : scenario_(std::move(scenario)),
       observer_(observer),
       limits_(limits),
-      isn_(isn_key(scenario.header.seed)) {
+      isn_(isn_key(scenario_.header.seed)) {  // scenario_ is declared (so built) first
   scenario_.header = sanitized(scenario_.header);
   const ScenarioHeader& h = scenario_.header;
   const int n = h.mode == Mode::kConnection ? 2 : 1;

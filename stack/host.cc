@@ -134,7 +134,7 @@ void Host::settle(ConnId id, Instant now) {
 // Network side.
 
 void Host::receive(Instant now, const IpPacket& packet) {
-  deadline_known_ = {false, false};
+  forget_next_deadline();
   ++stats_.packets_in;
   if (packet.dst != address_ || packet.src.family != address_.family) {
     ++stats_.not_for_us;
@@ -216,7 +216,7 @@ void Host::reply_no_tcb(Instant now, const FourTuple& tuple, const Segment& seg)
 }
 
 void Host::on_timer(Instant now) {
-  deadline_known_ = {false, false};
+  forget_next_deadline();
   due_.clear();
   for (const auto& [id, e] : entries_) {
     if (!e.conn) continue;
@@ -276,7 +276,7 @@ absl::StatusOr<Connection*> Host::live(SocketId s) {
 }
 
 absl::StatusOr<SocketId> Host::listen(Instant now, uint16_t port, int backlog) {
-  deadline_known_ = {false, false};
+  forget_next_deadline();
   if (port == 0) return absl::InvalidArgumentError("listen: port 0");
   if (listeners_.contains(port)) {
     return absl::AlreadyExistsError(absl::StrCat("listen: port ", port, " already has a listener"));
@@ -309,7 +309,7 @@ absl::StatusOr<uint16_t> Host::pick_ephemeral_port(const IpAddr& remote, uint16_
 
 absl::StatusOr<SocketId> Host::connect(Instant now, const IpAddr& remote, uint16_t remote_port,
                                        uint16_t local_port) {
-  deadline_known_ = {false, false};
+  forget_next_deadline();
   if (remote.family != address_.family) {
     return absl::InvalidArgumentError("connect: address family differs from the host's");
   }
@@ -337,7 +337,7 @@ absl::StatusOr<SocketId> Host::connect(Instant now, const IpAddr& remote, uint16
 
 absl::Status Host::connect_from_listener(Instant now, SocketId s, const IpAddr& remote,
                                          uint16_t remote_port) {
-  deadline_known_ = {false, false};
+  forget_next_deadline();
   auto e = entry(s);
   if (!e.ok()) return e.status();
   Entry& en = **e;
@@ -381,7 +381,7 @@ void Host::reset_children(const std::vector<ConnId>& children, Instant now) {
 }
 
 absl::StatusOr<std::optional<SocketId>> Host::accept(SocketId s) {
-  deadline_known_ = {false, false};
+  forget_next_deadline();
   auto e = entry(s);
   if (!e.ok()) return e.status();
   if (!(*e)->listener || !(*e)->conn) return absl::FailedPreconditionError("not a listening socket");
@@ -396,7 +396,7 @@ absl::StatusOr<std::optional<SocketId>> Host::accept(SocketId s) {
 }
 
 absl::StatusOr<size_t> Host::send(Instant now, SocketId s, std::span<const uint8_t> data) {
-  deadline_known_ = {false, false};
+  forget_next_deadline();
   auto c = live(s);
   if (!c.ok()) return c.status();
   auto n = (*c)->send(now, data, scratch_);
@@ -406,7 +406,7 @@ absl::StatusOr<size_t> Host::send(Instant now, SocketId s, std::span<const uint8
 }
 
 absl::StatusOr<size_t> Host::recv(Instant now, SocketId s, std::span<uint8_t> buf) {
-  deadline_known_ = {false, false};
+  forget_next_deadline();
   auto e = entry(s);
   if (!e.ok()) return e.status();
   if (!(*e)->conn) {
@@ -422,7 +422,7 @@ absl::StatusOr<size_t> Host::recv(Instant now, SocketId s, std::span<uint8_t> bu
 }
 
 absl::Status Host::shutdown(Instant now, SocketId s) {
-  deadline_known_ = {false, false};
+  forget_next_deadline();
   auto c = live(s);
   if (!c.ok()) return c.status();
   absl::Status st = (*c)->close(now, scratch_);
@@ -432,7 +432,7 @@ absl::Status Host::shutdown(Instant now, SocketId s) {
 }
 
 absl::Status Host::close(Instant now, SocketId s) {
-  deadline_known_ = {false, false};
+  forget_next_deadline();
   auto e = entry(s);
   if (!e.ok()) return e.status();
   Entry& en = **e;
@@ -476,7 +476,7 @@ absl::Status Host::close(Instant now, SocketId s) {
 }
 
 absl::Status Host::set_nodelay(SocketId s, bool on) {
-  deadline_known_ = {false, false};
+  forget_next_deadline();
   auto c = live(s);
   if (!c.ok()) return c.status();
   (*c)->set_nodelay(on);
@@ -484,7 +484,7 @@ absl::Status Host::set_nodelay(SocketId s, bool on) {
 }
 
 absl::Status Host::set_keepalive(Instant now, SocketId s, bool on) {
-  deadline_known_ = {false, false};
+  forget_next_deadline();
   auto c = live(s);
   if (!c.ok()) return c.status();
   (*c)->set_keepalive(now, on);
@@ -494,7 +494,7 @@ absl::Status Host::set_keepalive(Instant now, SocketId s, bool on) {
 }
 
 absl::Status Host::abort(Instant now, SocketId s) {
-  deadline_known_ = {false, false};
+  forget_next_deadline();
   auto e = entry(s);
   if (!e.ok()) return e.status();
   Entry& en = **e;

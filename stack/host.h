@@ -149,6 +149,8 @@ class Host {
   void reset_children(const std::vector<ConnId>& children, Instant now);
   void reply_no_tcb(Instant now, const FourTuple& tuple, const Segment& seg);
   std::optional<Instant> earliest_deadline(bool idle_probes) const;
+  // Every non-const public call starts here: it may change a timer.
+  void forget_next_deadline() { deadline_known_ = {false, false}; }
   absl::StatusOr<Entry*> entry(SocketId s);
   absl::StatusOr<Connection*> live(SocketId s);
   absl::StatusOr<uint16_t> pick_ephemeral_port(const IpAddr& remote, uint16_t remote_port);

@@ -77,31 +77,16 @@ void Connection::step_end(Instant now) {
 }
 
 void Connection::set_timer(TimerKind k, Instant deadline, Instant now) {
-  timers_[static_cast<int>(k)] = deadline;
-  refresh_deadlines();
+  timers_.set(k, deadline);
   if (env_.observer) env_.observer->on_timer(id_, k, TimerAction::kSet, deadline, now);
 }
 
 void Connection::cancel_timer(TimerKind k, Instant now) {
-  auto& t = timers_[static_cast<int>(k)];
+  const std::optional<Instant> t = timers_.get(k);
   if (!t) return;
   const Instant was = *t;
-  t.reset();
-  refresh_deadlines();
+  timers_.clear(k);
   if (env_.observer) env_.observer->on_timer(id_, k, TimerAction::kCancel, was, now);
-}
-
-void Connection::refresh_deadlines() {
-  // Asked for once per connection per simulator step, changed far less often:
-  // the answer is kept, with and without the keep-alive timer.
-  std::optional<Instant> all, active;
-  for (int k = 0; k < kNumTimerKinds; ++k) {
-    const auto& t = timers_[k];
-    if (!t) continue;
-    if (!all || *t < *all) all = t;
-    if (static_cast<TimerKind>(k) != TimerKind::kKeepalive && (!active || *t < *active)) active = t;
-  }
-  earliest_ = {active, all};
 }
 
 uint16_t Connection::effective_mss() const {
@@ -1409,12 +1394,11 @@ void Connection::reset_rto_after_syn_timeout() {
 
 void Connection::on_timer(Instant now, Outbox& out) {
   for (int k = 0; k < kNumTimerKinds; ++k) {
-    auto& t = timers_[k];
+    const auto kind = static_cast<TimerKind>(k);
+    const std::optional<Instant> t = timers_.get(kind);
     if (!t || *t > now) continue;
     const Instant deadline = *t;
-    t.reset();
-    refresh_deadlines();
-    const auto kind = static_cast<TimerKind>(k);
+    timers_.clear(kind);
     if (env_.observer) env_.observer->on_timer(id_, kind, TimerAction::kFire, deadline, now);
     switch (kind) {
       case TimerKind::kRetransmit:

@@ -28,6 +28,7 @@
 #include "stack/state.h"
 #include "stack/timestamps.h"
 #include "stack/time.h"
+#include "stack/timer_set.h"
 
 namespace synfin {
 
@@ -77,7 +78,7 @@ class Connection {
   // The earliest armed timer, if any; without `idle_probes`, keep-alive aside
   // (a connection whose only timer is that one is idle).
   std::optional<Instant> next_deadline(bool idle_probes = true) const {
-    return earliest_[idle_probes ? 1 : 0];
+    return timers_.earliest(idle_probes);
   }
 
   // ---- Status (RFC 9293 3.10.6) ----
@@ -93,7 +94,7 @@ class Connection {
   size_t held() const { return recv_.held().held_bytes(); }
   size_t send_queued() const { return send_buf_.size(); }
   size_t send_space() const { return send_buf_.free_space(); }
-  std::optional<Instant> timer(TimerKind k) const { return timers_[static_cast<int>(k)]; }
+  std::optional<Instant> timer(TimerKind k) const { return timers_.get(k); }
   TcbSnapshot snapshot() const;
   // Bytes of heap this TCB holds (for memory accounting).
   size_t allocated_bytes() const { return send_buf_.allocated() + recv_.allocated(); }
@@ -318,11 +319,7 @@ class Connection {
   int retries_ = 0;          // consecutive retransmission timeouts
   Duration persist_backoff_;
 
-  std::array<std::optional<Instant>, kNumTimerKinds> timers_{};
-  // The earliest of timers_ without and with the keep-alive timer, kept by
-  // refresh_deadlines() on every change.
-  std::array<std::optional<Instant>, 2> earliest_{};
-  void refresh_deadlines();
+  TimerSet timers_;
 
   // Delayed ACK and Nagle (RFC 1122 4.2.3.2, 4.2.3.4).
   uint8_t segments_unacked_ = 0;  // in-order data segments whose ACK is held

@@ -22,13 +22,6 @@ absl::Status Connection::check_invariants() const {
 }
 
 absl::Status Connection::check_timer_invariants() const {
-  std::optional<Instant> earliest;
-  for (const auto& t : timers_) {
-    if (t && (!earliest || *t < *earliest)) earliest = t;
-  }
-  if (earliest != earliest_[1]) {
-    return broken("the kept earliest deadline differs from the earliest armed timer");
-  }
   const bool rexmt = timer(TimerKind::kRetransmit).has_value();
   const bool persist = timer(TimerKind::kPersist).has_value();
   const bool time_wait = timer(TimerKind::kTimeWait).has_value();

@@ -21,6 +21,7 @@ void run_scenario_input(harness::Target target, const uint8_t* data, size_t size
 class TransitionFeedback final : public harness::RunObserver {
  public:
   void on_transition(int host, ConnId id, State from, State to, Cause cause, Instant now) override;
+  bool needs_wire_bytes() const override { return false; }
 };
 
 // Never returns. Prints the violation and aborts from a frame chosen by the id.

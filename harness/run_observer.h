@@ -48,10 +48,16 @@ class RunObserver {
 
   // ---- The harness's events ----
   // A packet left `from_host` (host 1 is the scripted peer in endpoint mode, whose
-  // packets are the injected ones). `bytes` is the encoded IP packet.
+  // packets are the injected ones). `bytes` is the encoded IP packet; it is empty
+  // when the packet never needed encoding (endpoint mode, where nothing carries
+  // it) and no observer asked for the bytes (needs_wire_bytes).
   virtual void on_wire_send(int from_host, std::span<const uint8_t> bytes, Instant now) {}
-  // A packet reached `to_host` after the link's faults.
+  // A packet reached `to_host` after the link's faults. `bytes` as for on_wire_send.
   virtual void on_wire_deliver(int to_host, std::span<const uint8_t> bytes, Instant now) {}
+  // Whether this observer reads the bytes of on_wire_send/on_wire_deliver. In
+  // endpoint mode packets are encoded only for observers that do: encoding and
+  // checksumming every segment was a twentieth of a fuzz run.
+  virtual bool needs_wire_bytes() const { return true; }
   // The link from `from_host` applied a fault to a packet it carried.
   virtual void on_fault(int from_host, FaultKind kind, uint64_t param, Instant now) {}
   // The link dropped a packet for a reason that is not a fault op: MTU, queue
@@ -75,6 +81,12 @@ class RunObserverList final : public RunObserver {
     if (o) list_.push_back(o);
   }
   bool empty() const { return list_.empty(); }
+  bool needs_wire_bytes() const override {
+    for (const auto* o : list_) {
+      if (o->needs_wire_bytes()) return true;
+    }
+    return false;
+  }
 
   void on_created(int h, ConnId id, ConnId p, const FourTuple& t, Instant n) override {
     for (auto* o : list_) o->on_created(h, id, p, t, n);

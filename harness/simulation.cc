@@ -211,11 +211,14 @@ void Simulation::drain(int h) {
   const bool endpoint = scenario_.header.mode == Mode::kEndpoint;
   for (IpPacket& p : out) {
     ++result_.packets;
-    const bool need_bytes = !endpoint || observer_ != nullptr;
-    if (need_bytes) {
+    if (!endpoint || wire_bytes_wanted()) {
       wire_.clear();
       if (!encode_packet(p, wire_).ok()) continue;  // cannot happen for what the stack emits
       if (observer_) observer_->on_wire_send(h, wire_, now_);
+    } else if (observer_) {
+      // The same event as when encoded, only without the bytes nobody reads.
+      if (!check_packet_encodable(p).ok()) continue;
+      observer_->on_wire_send(h, {}, now_);
     }
     if (endpoint) {
       if (strict_) unexpected_.push_back(Sent{now_, std::move(p.tcp)});
@@ -473,7 +476,9 @@ void Simulation::inject(int h, const Op& op) {
   if (observer_) {
     observer_->on_inject(h, p, now_);
     wire_.clear();
-    if (encode_packet(p, wire_).ok()) {
+    const bool encoded =
+        wire_bytes_wanted() ? encode_packet(p, wire_).ok() : check_packet_encodable(p).ok();
+    if (encoded) {
       observer_->on_wire_send(peer, wire_, now_);
       observer_->on_wire_deliver(h, wire_, now_);
     }

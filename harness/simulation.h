@@ -103,6 +103,7 @@ class Simulation {
   void fail_expectation(size_t index, const std::string& what);
   InjectionTarget target_for(int host, int peer) const;
   int peer_of(int host) const { return host == 0 ? 1 : 0; }
+  bool wire_bytes_wanted() const { return observer_ && observer_->needs_wire_bytes(); }
   // Without `idle_probes`, keep-alive timers aside.
   std::optional<Instant> next_event_time(bool idle_probes = true) const;
 

@@ -683,10 +683,15 @@ absl::Status encode_tcp(const Segment& s, const IpAddr& src, const IpAddr& dst,
   return absl::OkStatus();
 }
 
-absl::Status encode_packet(const IpPacket& p, std::vector<uint8_t>& out) {
+absl::Status check_packet_encodable(const IpPacket& p) {
   const size_t tcp_size = encoded_tcp_size(p.tcp);
   if (auto st = check_tcp_encodable(p.tcp, p.src, p.dst, tcp_size); !st.ok()) return st;
-  if (auto st = check_ip_encodable(p, tcp_size); !st.ok()) return st;
+  return check_ip_encodable(p, tcp_size);
+}
+
+absl::Status encode_packet(const IpPacket& p, std::vector<uint8_t>& out) {
+  if (auto st = check_packet_encodable(p); !st.ok()) return st;
+  const size_t tcp_size = encoded_tcp_size(p.tcp);
   const bool v4 = p.src.family == IpFamily::kV4;
   const size_t ip_len = v4 ? kIpv4HeaderLen : kIpv6HeaderLen;
   const size_t old = out.size();

@@ -67,6 +67,9 @@ absl::Status encode_tcp(const Segment& s, const IpAddr& src, const IpAddr& dst,
                         std::vector<uint8_t>& out);
 // Appends an IPv4 or IPv6 header (by p.src.family) and the TCP segment.
 absl::Status encode_packet(const IpPacket& p, std::vector<uint8_t>& out);
+// What encode_packet would return, without writing anything: for callers that
+// only need to know whether a packet could go on the wire.
+absl::Status check_packet_encodable(const IpPacket& p);
 absl::StatusOr<std::vector<uint8_t>> encode_packet(const IpPacket& p);
 
 // Decodes TCP header + options + payload from `bytes`, the IP payload.

@@ -775,6 +775,8 @@ TEST_CASE("encode rejects what it cannot represent and appends nothing", "[codec
     INFO(st.ToString());
     CHECK(st.code() == absl::StatusCode::kInvalidArgument);
     CHECK(out == prefix);
+    // The check alone says the same, word for word.
+    CHECK(check_packet_encodable(p) == st);
   };
   SECTION("options over 40 bytes") {
     IpPacket p = sample_v4();  // 19 bytes of options already
@@ -819,6 +821,7 @@ TEST_CASE("encode rejects what it cannot represent and appends nothing", "[codec
     rejects(p);
     p.tcp.payload.resize(65535 - 20 - 40);
     CHECK(encode_packet(p).ok());
+    CHECK(check_packet_encodable(p).ok());
   }
 }
 

@@ -305,3 +305,67 @@ TEST_CASE("stream: injected in-order data adds bytes without an over-delivery re
   CHECK(count.read == 150);
   CHECK(sink.with_prefix("stream.").empty());
 }
+
+namespace {
+
+// Host 1's connection 2 (endpoint mode, IRS 7000) meets an injected ACK whose
+// payload starts `before_stream` octets before the stream's first octet (IRS+1),
+// or `-before_stream` octets into it. Each payload octet is the pattern's octet for
+// its place, except the ones `off_pattern` picks.
+void inject_into_stream(Pair& p, int64_t before_stream, size_t n,
+                        bool (*off_pattern)(int64_t stream_offset)) {
+  Segment seg = make_segment(kAck, static_cast<uint32_t>(7001 - before_stream), 1);
+  seg.payload.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t offset = static_cast<int64_t>(i) - before_stream;
+    const uint8_t right = offset >= 0 ? stream_byte(static_cast<uint64_t>(offset)) : 0x5a;
+    seg.payload[i] = off_pattern(offset) ? static_cast<uint8_t>(right ^ 0xff) : right;
+  }
+  IpPacket packet;
+  packet.tcp = seg;
+  p.checker->on_inject(1, packet, p.at());
+  Tcb t;
+  t.state = State::kEstablished;
+  t.irs = 7000;
+  t.rcv_nxt = 7001;
+  p.checker->on_segment_in(1, 2, oracle_test::tuple_of_host(1, 80, 49152), seg, t.snap(), p.at());
+}
+
+// A corrupt delivery after the injection: reported only if the checker still
+// trusts the stream (injected bytes off the pattern excuse it).
+bool corrupt_delivery_reported(Pair& p) {
+  std::vector<uint8_t> b(10);
+  fill_stream(3, b);
+  p.checker->on_deliver(1, 2, b, p.at());
+  return p.sink.has("stream.corrupt-delivery");
+}
+
+}  // namespace
+
+TEST_CASE("stream: injected octets are judged at their place in the stream", "[oracle]") {
+  SECTION("off the pattern inside the stream: later corruption is excused") {
+    Pair p(Mode::kEndpoint);
+    inject_into_stream(p, 0, 300, [](int64_t o) { return o == 299; });
+    CHECK_FALSE(corrupt_delivery_reported(p));
+  }
+  SECTION("all on the pattern: the stream stays trusted") {
+    Pair p(Mode::kEndpoint);
+    inject_into_stream(p, 0, 300, [](int64_t) { return false; });
+    CHECK(corrupt_delivery_reported(p));
+  }
+  SECTION("octets before the stream never count, whatever they hold") {
+    Pair p(Mode::kEndpoint);
+    inject_into_stream(p, 5, 15, [](int64_t o) { return o < 0; });
+    CHECK(corrupt_delivery_reported(p));
+  }
+  SECTION("straddling the stream's start: the part inside is judged") {
+    Pair p(Mode::kEndpoint);
+    inject_into_stream(p, 5, 15, [](int64_t o) { return o == 9; });
+    CHECK_FALSE(corrupt_delivery_reported(p));
+  }
+  SECTION("wholly before the stream: nothing to judge") {
+    Pair p(Mode::kEndpoint);
+    inject_into_stream(p, 40, 20, [](int64_t) { return true; });
+    CHECK(corrupt_delivery_reported(p));
+  }
+}

@@ -7,6 +7,7 @@
 #include "harness/pattern.h"
 #include "harness/scenario_binary.h"
 #include "harness/simulation.h"
+#include "stack/codec.h"
 
 using namespace synfin;
 using namespace synfin::harness;
@@ -241,4 +242,73 @@ TEST_CASE("3.10.2: a send on a listener's socket turns it active: LISTEN -> SYN-
   std::vector<uint8_t> expected(1000);
   fill_stream(0, expected);
   CHECK(rec.read[1] == expected);
+}
+
+namespace {
+
+// Counts wire events and what they carried; says whether it reads the bytes.
+struct WireWatcher : RunObserver {
+  explicit WireWatcher(bool reads_bytes) : wants(reads_bytes) {}
+  bool needs_wire_bytes() const override { return wants; }
+  void on_wire_send(int, std::span<const uint8_t> b, Instant) override {
+    ++sends;
+    bytes += b.size();
+    if (!b.empty() && decode_packet(b).ok()) ++decoded;
+  }
+  void on_wire_deliver(int, std::span<const uint8_t>, Instant) override { ++delivers; }
+  bool wants;
+  int sends = 0, delivers = 0, decoded = 0;
+  size_t bytes = 0;
+};
+
+// Endpoint mode: a listener, the scripted peer's SYN and ACK, then data each way.
+Scenario endpoint_exchange() {
+  Scenario s;
+  s.header.mode = Mode::kEndpoint;
+  s.ops.push_back(make(OpKind::kListen, 0));
+  Op syn = make(OpKind::kInject, 0);
+  syn.segment.flags = kSyn;
+  s.ops.push_back(syn);
+  Op ack = make(OpKind::kInject, 0);
+  ack.segment.flags = kAck;
+  ack.segment.seq = 1;
+  ack.segment.ack_base = AckBase::kSndNxt;
+  s.ops.push_back(ack);
+  s.ops.push_back(make(OpKind::kAccept, 0));
+  s.ops.push_back(make(OpKind::kSend, 0, 500, 1));
+  Op data = ack;
+  data.segment.payload_len = 100;
+  s.ops.push_back(data);
+  s.ops.push_back(wait_ms(1000));
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("endpoint mode encodes packets only for observers that read the bytes", "[sim]") {
+  WireWatcher reads(true), skips(false);
+  Simulation(endpoint_exchange(), &reads).run();
+  Simulation(endpoint_exchange(), &skips).run();
+  // Same events either way: SYN-ACK, data, ACKs out; the peer's three segments in.
+  REQUIRE(reads.sends >= 6);
+  CHECK(skips.sends == reads.sends);
+  CHECK(skips.delivers == reads.delivers);
+  CHECK(reads.decoded == reads.sends);
+  CHECK(skips.bytes == 0);
+  SECTION("one reader among the observers is enough to get the bytes") {
+    WireWatcher skipper(false), reader(true);
+    RunObserverList both;
+    both.add(&skipper);
+    both.add(&reader);
+    Simulation(endpoint_exchange(), &both).run();
+    CHECK(skipper.bytes == reads.bytes);
+    CHECK(reader.decoded == reads.sends);
+  }
+}
+
+TEST_CASE("connection mode always encodes: the links carry the bytes", "[sim]") {
+  WireWatcher skips(false);
+  Simulation(transfer(3000), &skips).run();
+  REQUIRE(skips.sends > 0);
+  CHECK(skips.decoded == skips.sends);
 }

@@ -20,9 +20,9 @@
 #include <memory>
 #include <vector>
 
-#include "absl/container/btree_map.h"
 #include "absl/strings/str_cat.h"
 #include "harness/oracles/checkers.h"
+#include "harness/oracles/conn_table.h"
 
 namespace synfin::harness {
 namespace {
@@ -111,24 +111,24 @@ class LivenessChecker final : public Oracle {
   explicit LivenessChecker(const OracleContext& ctx) : Oracle(ctx) {}
 
   void on_created(int h, ConnId id, ConnId parent, const FourTuple&, Instant) override {
-    Conn& c = conns_[key(h, id)];
+    Conn& c = conns_(h, id);
     c = Conn{};
     c.child = parent != kNoConn;
     c.state = c.child ? State::kListen : State::kClosed;
   }
 
   void on_transition(int h, ConnId id, State, State to, Cause, Instant) override {
-    conns_[key(h, id)].state = to;
+    conns_(h, id).state = to;
   }
 
   void on_timer(int h, ConnId id, TimerKind kind, TimerAction action, Instant, Instant) override {
-    auto it = conns_.find(key(h, id));
-    if (it == conns_.end()) return;
+    Conn* c = conns_.find(h, id);
+    if (!c) return;
     const uint8_t bit = static_cast<uint8_t>(1u << static_cast<int>(kind));
     if (action == TimerAction::kSet) {
-      it->second.timers |= bit;
+      c->timers |= bit;
     } else {
-      it->second.timers &= static_cast<uint8_t>(~bit);
+      c->timers &= static_cast<uint8_t>(~bit);
     }
     if (action == TimerAction::kFire) end_answer(h);
   }
@@ -149,8 +149,7 @@ class LivenessChecker final : public Oracle {
   void on_segment_out(int h, ConnId id, const FourTuple&, const Segment& seg,
                       const TcbSnapshot& tcb, Instant now) override {
     if (id != kNoConn) {
-      auto it = conns_.find(key(h, id));
-      if (it != conns_.end()) it->second.buffered = uint64_t{tcb.send_queued} + tcb.recv_queued;
+      if (Conn* c = conns_.find(h, id)) c->buffered = uint64_t{tcb.send_queued} + tcb.recv_queued;
     }
     Host* ho = host(h);
     if (!ho) return;
@@ -167,22 +166,21 @@ class LivenessChecker final : public Oracle {
   }
 
   void on_step_end(int h, ConnId id, const TcbSnapshot& tcb, Instant) override {
-    auto it = conns_.find(key(h, id));
-    if (it != conns_.end()) it->second.buffered = uint64_t{tcb.send_queued} + tcb.recv_queued;
+    if (Conn* c = conns_.find(h, id)) c->buffered = uint64_t{tcb.send_queued} + tcb.recv_queued;
     end_answer(h);
   }
 
   void on_released(int h, ConnId id, Instant now) override {
-    auto it = conns_.find(key(h, id));
-    if (it == conns_.end()) return;
-    Conn& c = it->second;
+    Conn* found = conns_.find(h, id);
+    if (!found) return;
+    const Conn& c = *found;
     if (c.timers != 0 && !(c.reported & kReleasedWithTimer)) {
       fail("liveness.released-with-timer", h, id, now,
            absl::StrCat("the TCB was released in ", to_string(c.state), " with its ",
                         timer_names(c.timers),
                         " still armed: a deleted TCB's timers must be cancelled first."));
     }
-    conns_.erase(it);
+    conns_.erase(h, id);
   }
 
   void on_wire_send(int h, std::span<const uint8_t>, Instant) override { end_answer(h); }
@@ -201,25 +199,22 @@ class LivenessChecker final : public Oracle {
     if (!quiet) return;  // the run was cut short: a bound, a limit or a failed expectation
     // Quiet: nothing in flight and no timer armed anywhere, so nothing will ever
     // move these connections again.
-    for (auto& [k, c] : conns_) {
+    conns_.for_each([&](int h, ConnId id, Conn& c) {
       const bool rexmit = c.timers & (1u << static_cast<int>(TimerKind::kRetransmit));
-      if (!kMustMoveOn.contains(c.state) && !rexmit) continue;
-      if (c.reported & kStuck) continue;
+      if (!kMustMoveOn.contains(c.state) && !rexmit) return;
+      if (c.reported & kStuck) return;
       c.reported |= kStuck;
-      fail("liveness.stuck", static_cast<int>(k >> 32), static_cast<ConnId>(k), now,
+      fail("liveness.stuck", h, id, now,
            absl::StrCat("after the fault-free tail the network went quiet at ", format_instant(now),
                         " with the connection in ", to_string(c.state),
                         rexmit ? " and its retransmission timer armed according to the events"
                                : "",
                         ": nothing will ever move it on (", to_string(c.state),
                         " waits for a timer or a segment that cannot come)."));
-    }
+    });
   }
 
  private:
-  static uint64_t key(int h, ConnId id) {
-    return (static_cast<uint64_t>(static_cast<uint32_t>(h)) << 32) | id;
-  }
   Host* host(int h) { return h >= 0 && h < kMaxHosts ? &hosts_[h] : nullptr; }
   void end_answer(int h) {
     if (Host* ho = host(h)) ho->answering = false;
@@ -268,18 +263,19 @@ class LivenessChecker final : public Oracle {
   void check_leak(int h, Instant now) {
     Host* ho = host(h);
     if (!ho || ho->leak_reported) return;
-    const uint64_t lo = key(h, 0), hi = key(h + 1, 0);
     size_t non_listeners = 0, timers = 0;
     uint64_t bytes = 0;
     ConnId example = kNoConn;
-    for (auto it = conns_.lower_bound(lo); it != conns_.end() && it->first < hi; ++it) {
-      const Conn& c = it->second;
+    for (ConnId id = 0; id < conns_.id_limit(h); ++id) {
+      const Conn* found = conns_.find(h, id);
+      if (!found) continue;
+      const Conn& c = *found;
       const bool listener = !c.child && c.state == State::kListen;
       const bool closed = c.state == State::kClosed || (c.child && c.state == State::kListen);
       if (!listener && !closed) return;  // a connection is still open
       if (!listener) {
         ++non_listeners;
-        if (example == kNoConn) example = static_cast<ConnId>(it->first);
+        if (example == kNoConn) example = id;
       }
       for (int k = 0; k < kNumTimerKinds; ++k) timers += (c.timers >> k) & 1u;
       bytes += c.buffered;
@@ -293,7 +289,7 @@ class LivenessChecker final : public Oracle {
                       bytes, " buffered byte(s)."));
   }
 
-  absl::btree_map<uint64_t, Conn> conns_;
+  ConnTable<Conn> conns_;
   Host hosts_[kMaxHosts];
 };
 

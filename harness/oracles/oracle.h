@@ -30,6 +30,9 @@ class Oracle : public RunObserver {
   // Checks that can only be made once the run is over (liveness, leaks).
   // `quiet`: the network went quiet before the simulator's bound.
   virtual void finish(bool quiet, Instant now) {}
+  // Checkers note when packets move, not what they hold: they see the segments
+  // themselves through on_segment_in/out. One that reads wire bytes says so.
+  bool needs_wire_bytes() const override { return false; }
 
  protected:
   void fail(const char* id, int host, ConnId conn, Instant at, std::string explanation) {
@@ -79,6 +82,7 @@ class OracleSet final : public RunObserver {
   void on_run_end(Instant n) override;
 
   size_t checker_count() const { return checkers_.size(); }
+  bool needs_wire_bytes() const override { return fanout_.needs_wire_bytes(); }
 
  private:
   uint64_t events_ = 0;

@@ -24,6 +24,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "harness/oracles/checkers.h"
+#include "harness/oracles/conn_table.h"
 #include "harness/oracles/serial.h"
 #include "harness/pattern.h"
 
@@ -239,10 +240,10 @@ class SeqAckChecker final : public Oracle {
   explicit SeqAckChecker(const OracleContext& ctx) : Oracle(ctx) {}
 
   void on_created(int h, ConnId id, ConnId, const FourTuple&, Instant) override {
-    conns_[key(h, id)] = Conn{};
+    conns_(h, id) = Conn{};
   }
 
-  void on_released(int h, ConnId id, Instant) override { conns_.erase(key(h, id)); }
+  void on_released(int h, ConnId id, Instant) override { conns_.erase(h, id); }
 
   void on_send_accepted(int h, ConnId id, std::span<const uint8_t> bytes, Instant) override {
     conn(h, id).app_bytes += bytes.size();
@@ -394,10 +395,7 @@ class SeqAckChecker final : public Oracle {
   }
 
  private:
-  static uint64_t key(int h, ConnId id) {
-    return (static_cast<uint64_t>(static_cast<uint32_t>(h)) << 32) | id;
-  }
-  Conn& conn(int h, ConnId id) { return conns_[key(h, id)]; }
+  Conn& conn(int h, ConnId id) { return conns_(h, id); }
 
   void report(Id which, int h, ConnId id, Conn& c, Instant now, std::string text) {
     const uint32_t bit = 1u << which;
@@ -912,7 +910,7 @@ class SeqAckChecker final : public Oracle {
     return d >= 0 ? absl::StrCat("+", d) : absl::StrCat(d);
   }
 
-  absl::flat_hash_map<uint64_t, Conn> conns_;
+  ConnTable<Conn> conns_;
   absl::flat_hash_map<std::pair<int, FourTuple>, RangeSet> ranges_;
   std::optional<SegSummary> no_tcb_in_[2];
   uint32_t no_tcb_reported_[2] = {0, 0};

@@ -14,9 +14,9 @@
 //   state.data-after-fin           data beyond our FIN, or the FIN moved
 #include <cstdint>
 
-#include "absl/container/btree_map.h"
 #include "absl/strings/str_cat.h"
 #include "harness/oracles/checkers.h"
+#include "harness/oracles/conn_table.h"
 #include "harness/oracles/serial.h"
 
 namespace synfin::harness {
@@ -164,14 +164,14 @@ class StateChecker final : public Oracle {
   explicit StateChecker(const OracleContext& ctx) : Oracle(ctx) {}
 
   void on_created(int h, ConnId id, ConnId parent, const FourTuple&, Instant) override {
-    Conn& c = conns_[key(h, id)];
+    Conn& c = conns_(h, id);
     c = Conn{};
     c.state = parent != kNoConn ? State::kListen : State::kClosed;
   }
 
   void on_transition(int h, ConnId id, State from, State to, Cause cause, Instant now) override {
-    auto [it, inserted] = conns_.try_emplace(key(h, id));
-    Conn& c = it->second;
+    const bool inserted = !conns_.contains(h, id);
+    Conn& c = conns_(h, id);
     if (inserted) {
       c.known = false;
       c.state = from;
@@ -201,9 +201,9 @@ class StateChecker final : public Oracle {
   void on_segment_out(int h, ConnId id, const FourTuple&, const Segment& seg,
                       const TcbSnapshot& tcb, Instant now) override {
     if (id == kNoConn) return;  // host-level replies have no state
-    auto it = conns_.find(key(h, id));
-    if (it == conns_.end()) return;
-    Conn& c = it->second;
+    Conn* found = conns_.find(h, id);
+    if (!found) return;
+    Conn& c = *found;
     const State st = tcb.state;
     const bool syn = seg.flags.syn(), fin = seg.flags.fin(), rst = seg.flags.rst();
     const uint32_t len = static_cast<uint32_t>(seg.payload.size());
@@ -287,13 +287,9 @@ class StateChecker final : public Oracle {
     }
   }
 
-  void on_released(int h, ConnId id, Instant) override { conns_.erase(key(h, id)); }
+  void on_released(int h, ConnId id, Instant) override { conns_.erase(h, id); }
 
  private:
-  static uint64_t key(int h, ConnId id) {
-    return (static_cast<uint64_t>(static_cast<uint32_t>(h)) << 32) | id;
-  }
-
   bool legal(State from, State to, Cause cause, const Conn& c, std::string& why) const {
     for (const LegalEdge& e : kEdges) {
       if (e.from != from || e.to != to || e.cause != cause) continue;
@@ -332,7 +328,7 @@ class StateChecker final : public Oracle {
     fail(id, h, conn, at, std::move(text));
   }
 
-  absl::btree_map<uint64_t, Conn> conns_;
+  ConnTable<Conn> conns_;
 };
 
 }  // namespace

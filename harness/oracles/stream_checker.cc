@@ -13,15 +13,17 @@
 // which do not follow the pattern at their place in its sequence space (the
 // injector aligns payload to its own idea of the peer's stream) is exempt from
 // the content rule too.
+#include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 
-#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "harness/oracles/checkers.h"
+#include "harness/oracles/conn_table.h"
 #include "harness/oracles/serial.h"
 #include "harness/pattern.h"
 
@@ -69,7 +71,7 @@ class StreamChecker final : public Oracle {
   explicit StreamChecker(const OracleContext& ctx) : Oracle(ctx) {}
 
   void on_created(int h, ConnId id, ConnId, const FourTuple& tuple, Instant) override {
-    Conn& c = conns_[{h, id}];
+    Conn& c = conns_(h, id);
     c = Conn{};
     c.tuple = tuple;
     c.has_tuple = true;
@@ -77,7 +79,7 @@ class StreamChecker final : public Oracle {
   }
 
   void on_send_accepted(int h, ConnId id, std::span<const uint8_t> bytes, Instant) override {
-    conns_[{h, id}].written += bytes.size();
+    conns_(h, id).written += bytes.size();
   }
 
   void on_inject(int h, const IpPacket& p, Instant) override {
@@ -95,7 +97,7 @@ class StreamChecker final : public Oracle {
         p.payload != seg.payload.size()) {
       return;
     }
-    Conn& c = conns_[{h, id}];
+    Conn& c = conns_(h, id);
     c.injected = true;
     if (seg.payload.empty()) return;
     c.injected_data = true;
@@ -109,19 +111,25 @@ class StreamChecker final : public Oracle {
     } else {
       return;  // no stream yet: the bytes cannot be taken
     }
-    const uint32_t first = seg.seq.raw + (seg.flags.syn() ? 1u : 0u);
-    for (size_t i = 0; i < seg.payload.size(); ++i) {
-      const uint32_t off = first + static_cast<uint32_t>(i) - base;
-      if (off >= 0x80000000u) continue;  // before the stream: never delivered
-      if (seg.payload[i] != stream_byte(off)) {
-        c.misaligned = true;
-        return;
-      }
+    // Payload byte i sits at stream offset start + i (mod 2^32). Offsets in the
+    // upper half lie before the stream and are never delivered; a payload (under
+    // 2^16 bytes) holds one run of offsets in the lower half, checked in one pass.
+    const uint32_t start = seg.seq.raw + (seg.flags.syn() ? 1u : 0u) - base;
+    const uint64_t n = seg.payload.size();
+    uint64_t from = 0, to = n;  // payload indices of that run
+    if (start >= 0x80000000u) {
+      from = std::min<uint64_t>(n, (uint64_t{1} << 32) - start);  // where offsets wrap to 0
+    } else {
+      to = std::min<uint64_t>(n, uint64_t{0x80000000u} - start);
     }
+    if (from >= to) return;
+    const uint32_t first_offset = start + static_cast<uint32_t>(from);
+    const std::span<const uint8_t> run(seg.payload.data() + from, to - from);
+    if (first_stream_mismatch(first_offset, run) >= 0) c.misaligned = true;
   }
 
   void on_deliver(int h, ConnId id, std::span<const uint8_t> bytes, Instant now) override {
-    Conn& c = conns_[{h, id}];
+    Conn& c = conns_(h, id);
     const uint64_t offset = c.delivered;
     c.delivered += bytes.size();
     if (!c.misaligned) {
@@ -145,7 +153,7 @@ class StreamChecker final : public Oracle {
   }
 
   void on_user_event(int h, ConnId id, UserEvent e, Instant) override {
-    Conn& c = conns_[{h, id}];
+    Conn& c = conns_(h, id);
     switch (e) {
       case UserEvent::kEndOfStream:
         c.eof = true;
@@ -163,22 +171,21 @@ class StreamChecker final : public Oracle {
   }
 
   void on_transition(int h, ConnId id, State, State, Cause cause, Instant) override {
-    if (cause == Cause::kUserAbort) conns_[{h, id}].aborted = true;
+    if (cause == Cause::kUserAbort) conns_(h, id).aborted = true;
     if (cause == Cause::kRetransmitGiveUp || cause == Cause::kRecvRst ||
         cause == Cause::kRecvSynInWindow) {
-      conns_[{h, id}].bad_end = true;
+      conns_(h, id).bad_end = true;
     }
   }
 
   void on_app_call(int h, const AppCall& call, Instant) override {
     if ((call.kind == OpKind::kClose || call.kind == OpKind::kAbort) && call.handle != 0) {
-      auto it = conns_.find({h, call.handle});
-      if (it != conns_.end()) it->second.app_closed = true;
+      if (Conn* c = conns_.find(h, call.handle)) c->app_closed = true;
     }
   }
 
   void on_step_end(int h, ConnId id, const TcbSnapshot& tcb, Instant now) override {
-    Conn& c = conns_[{h, id}];
+    Conn& c = conns_(h, id);
     c.have_snapshot = true;
     c.last_recv_queued = tcb.recv_queued;
     if (!c.eof_pending) return;
@@ -199,7 +206,7 @@ class StreamChecker final : public Oracle {
   void on_segment_out(int h, ConnId id, const FourTuple& tuple, const Segment&,
                       const TcbSnapshot& tcb, Instant) override {
     if (id == kNoConn) return;
-    Conn& c = conns_[{h, id}];
+    Conn& c = conns_(h, id);
     if (!c.has_tuple || c.tuple != tuple) {
       // A listener turned active by a SEND (RFC 9293 3.10.2) gets its foreign
       // socket without being created anew: its first segment shows the tuple.
@@ -213,18 +220,18 @@ class StreamChecker final : public Oracle {
 
   void finish(bool quiet, Instant now) override {
     if (!connection_mode()) return;
-    for (auto& [k, c] : conns_) {
-      if (!c.eof || !c.have_snapshot || c.last_recv_queued != 0) continue;
-      if (c.bad_end || c.aborted || c.app_closed || c.injected) continue;
-      const Conn* w = peer(k.first, c);
-      if (!w || w->bad_end || w->aborted) continue;
+    conns_.for_each([&](int h, ConnId id, Conn& c) {
+      if (!c.eof || !c.have_snapshot || c.last_recv_queued != 0) return;
+      if (c.bad_end || c.aborted || c.app_closed || c.injected) return;
+      const Conn* w = peer(h, c);
+      if (!w || w->bad_end || w->aborted) return;
       if (c.delivered != w->written) {
-        report(kMissingBytes, k.first, k.second, c, now,
+        report(kMissingBytes, h, id, c, now,
                absl::StrCat("the connection ended in order: the app saw the end of the stream and "
                             "its receive queue is empty, yet it read ",
                             c.delivered, " bytes of the ", w->written, " the peer's app wrote."));
       }
-    }
+    });
   }
 
  private:
@@ -250,8 +257,7 @@ class StreamChecker final : public Oracle {
     if (!c.has_tuple || c.tuple.remote_port == 0) return nullptr;
     const auto t = by_tuple_.find({1 - h, mirror(c.tuple)});
     if (t == by_tuple_.end() || t->second == kNoConn) return nullptr;
-    const auto it = conns_.find({1 - h, t->second});
-    return it == conns_.end() ? nullptr : &it->second;
+    return conns_.find(1 - h, t->second);
   }
 
   void report(Id which, int h, ConnId id, Conn& c, Instant now, std::string text) {
@@ -262,7 +268,7 @@ class StreamChecker final : public Oracle {
   }
 
   // Ordered: finish() reports in a fixed order.
-  absl::btree_map<std::pair<int, ConnId>, Conn> conns_;
+  ConnTable<Conn> conns_;
   absl::flat_hash_map<std::pair<int, FourTuple>, ConnId> by_tuple_;
   std::optional<Pending> inject_[2];
 };

@@ -30,9 +30,9 @@
 #include <deque>
 #include <utility>
 
-#include "absl/container/btree_map.h"
 #include "absl/strings/str_cat.h"
 #include "harness/oracles/checkers.h"
+#include "harness/oracles/conn_table.h"
 #include "harness/oracles/serial.h"
 
 namespace synfin::harness {
@@ -117,7 +117,7 @@ class TimerChecker final : public Oracle {
   explicit TimerChecker(const OracleContext& ctx) : Oracle(ctx) {}
 
   void on_created(int h, ConnId id, ConnId, const FourTuple&, Instant) override {
-    conns_[key(h, id)] = Conn{};
+    conns_(h, id) = Conn{};
   }
 
   void on_timer(int h, ConnId id, TimerKind kind, TimerAction action, Instant deadline,
@@ -288,16 +288,10 @@ class TimerChecker final : public Oracle {
     c->step_segments = 0;
   }
 
-  void on_released(int h, ConnId id, Instant) override { conns_.erase(key(h, id)); }
+  void on_released(int h, ConnId id, Instant) override { conns_.erase(h, id); }
 
  private:
-  static uint64_t key(int h, ConnId id) {
-    return (static_cast<uint64_t>(static_cast<uint32_t>(h)) << 32) | id;
-  }
-  Conn* find(int h, ConnId id) {
-    auto it = conns_.find(key(h, id));
-    return it == conns_.end() ? nullptr : &it->second;
-  }
+  Conn* find(int h, ConnId id) { return conns_.find(h, id); }
 
   // A TCB snapshot: ISS and SND.UNA. SND.UNA moving forward is an ACK of new
   // data, which ends a run of consecutive timeouts.
@@ -426,7 +420,7 @@ class TimerChecker final : public Oracle {
     fail(id, h, conn, at, std::move(text));
   }
 
-  absl::btree_map<uint64_t, Conn> conns_;
+  ConnTable<Conn> conns_;
 };
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/strings/str_cat.h"
 #include "harness/oracles/checkers.h"
+#include "harness/oracles/conn_table.h"
 #include "harness/oracles/serial.h"
 
 namespace synfin::harness {
@@ -84,7 +85,7 @@ class TimeWaitChecker final : public Oracle {
 
   void on_created(int h, ConnId id, ConnId parent, const FourTuple& t, Instant now) override {
     tick(now);
-    Conn& c = conns_[key(h, id)];
+    Conn& c = conns_(h, id);
     c = Conn{};
     c.tuple = t;
     auto tw = tw_tuples_.empty() ? tw_tuples_.end() : tw_tuples_.find({h, t});
@@ -107,15 +108,15 @@ class TimeWaitChecker final : public Oracle {
 
   void on_transition(int h, ConnId id, State from, State to, Cause cause, Instant now) override {
     tick(now);
-    Conn& c = conns_[key(h, id)];
+    Conn& c = conns_(h, id);
     if (to == State::kCloseWait || to == State::kLastAck) c.ever_passive_close = true;
     if (c.incarnation_of != kNoConn && from == State::kSynReceived &&
         kSynchronizedStates.contains(to)) {
       // The new incarnation is established: the old one's TIME-WAIT ends now.
-      auto o = conns_.find(key(h, c.incarnation_of));
-      if (o != conns_.end() && o->second.in_tw) {
-        o->second.must_end = true;
-        o->second.must_end_at = now;
+      Conn* o = conns_.find(h, c.incarnation_of);
+      if (o && o->in_tw) {
+        o->must_end = true;
+        o->must_end_at = now;
         recompute();
       }
       c.incarnation_of = kNoConn;
@@ -128,9 +129,9 @@ class TimeWaitChecker final : public Oracle {
                      const TcbSnapshot& before, Instant now) override {
     tick(now);
     if (id == kNoConn) return;
-    auto it = conns_.find(key(h, id));
-    if (it == conns_.end()) return;
-    Conn& c = it->second;
+    Conn* found = conns_.find(h, id);
+    if (!found) return;
+    Conn& c = *found;
     observe_tuple(h, id, c, t, now);
     note_seq(c, before);
     if (c.check_new_syn) {
@@ -168,9 +169,9 @@ class TimeWaitChecker final : public Oracle {
                       const TcbSnapshot& tcb, Instant now) override {
     tick(now);
     if (id == kNoConn) return;
-    auto it = conns_.find(key(h, id));
-    if (it == conns_.end()) return;
-    Conn& c = it->second;
+    Conn* found = conns_.find(h, id);
+    if (!found) return;
+    Conn& c = *found;
     observe_tuple(h, id, c, t, now);
     note_seq(c, tcb);
     if (c.check_new_iss && seg.flags.syn()) {
@@ -202,17 +203,17 @@ class TimeWaitChecker final : public Oracle {
                 Instant now) override {
     tick(now);
     if (kind != TimerKind::kTimeWait || action != TimerAction::kSet) return;
-    auto it = conns_.find(key(h, id));
-    if (it == conns_.end()) return;
-    Conn& c = it->second;
+    Conn* found = conns_.find(h, id);
+    if (!found) return;
+    Conn& c = *found;
     if (c.fin_pending && deadline == now + two_msl()) c.fin_restarted = true;
   }
 
   void on_step_end(int h, ConnId id, const TcbSnapshot& tcb, Instant now) override {
     tick(now);
-    auto it = conns_.find(key(h, id));
-    if (it == conns_.end()) return;
-    Conn& c = it->second;
+    Conn* found = conns_.find(h, id);
+    if (!found) return;
+    Conn& c = *found;
     note_seq(c, tcb);
     if (!c.fin_pending) return;
     c.fin_pending = false;
@@ -234,9 +235,9 @@ class TimeWaitChecker final : public Oracle {
 
   void on_released(int h, ConnId id, Instant now) override {
     tick(now);
-    auto it = conns_.find(key(h, id));
-    if (it == conns_.end()) return;
-    Conn& c = it->second;
+    Conn* found = conns_.find(h, id);
+    if (!found) return;
+    Conn& c = *found;
     if (c.in_tw) {
       report(c, kFreedEarly, "timewait.freed-early", h, id, now,
              absl::StrCat("the TCB was released at ", format_instant(now),
@@ -249,7 +250,7 @@ class TimeWaitChecker final : public Oracle {
                           " but the TCB was only released at ", format_instant(now), "."));
     }
     if (c.tw_registered) unregister(h, c);
-    conns_.erase(it);
+    conns_.erase(h, id);
     recompute();
   }
 
@@ -268,22 +269,17 @@ class TimeWaitChecker final : public Oracle {
   void finish(bool, Instant now) override {
     tick(now);
     // Whatever the clock says, a TCB that left TIME-WAIT must be gone by now.
-    for (auto& [k, c] : conns_) {
+    conns_.for_each([&](int h, ConnId id, Conn& c) {
       if (c.awaiting_release) {
-        report(c, kFreedLate, "timewait.freed-late", host_of(k), conn_of(k), now,
+        report(c, kFreedLate, "timewait.freed-late", h, id, now,
                absl::StrCat("TIME-WAIT ended at ", format_instant(c.closed_at),
                             " but the TCB was still not released when the run ended at ",
                             format_instant(now), "."));
       }
-    }
+    });
   }
 
  private:
-  static uint64_t key(int h, ConnId id) {
-    return (static_cast<uint64_t>(static_cast<uint32_t>(h)) << 32) | id;
-  }
-  static int host_of(uint64_t k) { return static_cast<int>(k >> 32); }
-  static ConnId conn_of(uint64_t k) { return static_cast<ConnId>(k & 0xffffffffu); }
   static uint32_t seg_space(const Segment& s) {
     return static_cast<uint32_t>(s.payload.size()) + (s.flags.syn() ? 1u : 0u) +
            (s.flags.fin() ? 1u : 0u);
@@ -388,15 +384,12 @@ class TimeWaitChecker final : public Oracle {
                         ": the 4-tuple may not be reused before 2*MSL has passed."));
   }
 
-  const Conn* find(int h, ConnId id) const {
-    auto it = conns_.find(key(h, id));
-    return it == conns_.end() ? nullptr : &it->second;
-  }
+  const Conn* find(int h, ConnId id) const { return conns_.find(h, id); }
 
   // The earliest instant past which some connection would be overdue.
   void recompute() {
     next_ = kNever;
-    for (const auto& [k, c] : conns_) {
+    conns_.for_each([&](int, ConnId, const Conn& c) {
       if (c.in_tw && !c.overstay_reported && c.tw_end < next_) next_ = c.tw_end;
       if (c.awaiting_release && !(c.reported & kFreedLate) && c.closed_at < next_) {
         next_ = c.closed_at;
@@ -404,7 +397,7 @@ class TimeWaitChecker final : public Oracle {
       if (c.in_tw && c.must_end && !(c.reported & kTupleReused) && c.must_end_at < next_) {
         next_ = c.must_end_at;
       }
-    }
+    });
   }
 
   // Any event strictly after a connection's TIME-WAIT expiry (or its end) shows
@@ -412,28 +405,28 @@ class TimeWaitChecker final : public Oracle {
   // instant before any later event.
   void tick(Instant now) {
     if (now <= next_) return;
-    for (auto& [k, c] : conns_) {
+    conns_.for_each([&](int h, ConnId id, Conn& c) {
       if (c.in_tw && !c.overstay_reported && now > c.tw_end) {
         c.overstay_reported = true;
-        report(c, kFreedLate, "timewait.freed-late", host_of(k), conn_of(k), now,
+        report(c, kFreedLate, "timewait.freed-late", h, id, now,
                absl::StrCat("the connection is still in TIME-WAIT at ", format_instant(now),
                             ", after its 2*MSL expiry at ", format_instant(c.tw_end),
                             " (entered at ", format_instant(c.tw_entered), ")."));
       }
       if (c.in_tw && c.must_end && now > c.must_end_at) {
-        report(c, kTupleReused, "timewait.tuple-reused", host_of(k), conn_of(k), now,
+        report(c, kTupleReused, "timewait.tuple-reused", h, id, now,
                absl::StrCat("a new incarnation of ", c.tuple.to_string(),
                             " was established at ", format_instant(c.must_end_at),
                             " but the old one is still in TIME-WAIT at ", format_instant(now),
                             ": two incarnations of one 4-tuple cannot coexist."));
       }
       if (c.awaiting_release && now > c.closed_at) {
-        report(c, kFreedLate, "timewait.freed-late", host_of(k), conn_of(k), now,
+        report(c, kFreedLate, "timewait.freed-late", h, id, now,
                absl::StrCat("TIME-WAIT ended at ", format_instant(c.closed_at),
                             " but the TCB was still not released at ", format_instant(now),
                             "."));
       }
-    }
+    });
     recompute();
   }
 
@@ -444,7 +437,7 @@ class TimeWaitChecker final : public Oracle {
     fail(id, h, conn, at, std::move(text));
   }
 
-  absl::btree_map<uint64_t, Conn> conns_;
+  ConnTable<Conn> conns_;
   absl::btree_map<std::pair<int, FourTuple>, ConnId> tw_tuples_;
   Instant next_ = kNever;
 };

@@ -310,8 +310,8 @@ void write_header(Writer& w, const ScenarioHeader& h) {
 }
 
 // ---- Ops ----
-Op read_op(uint8_t opcode, Reader& r) {
-  Op op;
+// Reads into a default Op in place (an Op is a few hundred bytes: no copies).
+void read_op(uint8_t opcode, Reader& r, Op& op) {
   op.kind = static_cast<OpKind>(opcode);
   switch (op.kind) {
     case OpKind::kWait:
@@ -382,7 +382,6 @@ Op read_op(uint8_t opcode, Reader& r) {
       op.amount = r.varint();
       break;
   }
-  return op;
 }
 
 void write_op_payload(Writer& w, const Op& op) {
@@ -482,15 +481,25 @@ static size_t header_start(std::span<const uint8_t> bytes) {
   return bytes.size() < 2 ? bytes.size() : read_varint_at(bytes, 1).second;
 }
 
-std::vector<OpSpan> split_ops(std::span<const uint8_t> bytes) {
-  std::vector<OpSpan> spans;
+namespace {
+
+// f(OpSpan) for each op record after the header, in order.
+template <typename F>
+void for_each_op_span(std::span<const uint8_t> bytes, F&& f) {
   size_t pos = binary_header_end(bytes);
   while (pos < bytes.size()) {
     auto [len, payload] = read_varint_at(bytes, pos + 1);
     const size_t end = payload + static_cast<size_t>(std::min<uint64_t>(len, bytes.size() - std::min(payload, bytes.size())));
-    spans.push_back({pos, std::max(end, pos + 1), std::min(payload, bytes.size())});
+    f(OpSpan{pos, std::max(end, pos + 1), std::min(payload, bytes.size())});
     pos = std::max(end, pos + 1);
   }
+}
+
+}  // namespace
+
+std::vector<OpSpan> split_ops(std::span<const uint8_t> bytes) {
+  std::vector<OpSpan> spans;
+  for_each_op_span(bytes, [&spans](const OpSpan& s) { spans.push_back(s); });
   return spans;
 }
 
@@ -502,15 +511,18 @@ Scenario decode_scenario(std::span<const uint8_t> bytes) {
   const size_t start = header_start(bytes);
   Reader hr(bytes.subspan(start, header_end - start));
   read_header(hr, s.header);
-  const std::vector<OpSpan> spans = split_ops(bytes);
-  s.ops.reserve(spans.size());
-  for (const OpSpan& span : spans) {
+  // Two walks over the records, one to count and one to read, so the op list is
+  // allocated once and nothing else is: this runs once per fuzz input.
+  size_t count = 0;
+  for_each_op_span(bytes, [&](const OpSpan& span) { count += bytes[span.begin] < kNumOpKinds; });
+  s.ops.reserve(count);
+  for_each_op_span(bytes, [&](const OpSpan& span) {
     const uint8_t opcode = bytes[span.begin];
-    if (opcode >= kNumOpKinds) continue;  // unknown: skipped by its length
+    if (opcode >= kNumOpKinds) return;  // unknown: skipped by its length
     const size_t payload = std::min(span.payload, span.end);
     Reader r(bytes.subspan(payload, span.end - payload));
-    s.ops.push_back(read_op(opcode, r));
-  }
+    read_op(opcode, r, s.ops.emplace_back());
+  });
   return s;
 }
 

@@ -66,6 +66,7 @@ class Simulation::LinkOutput final : public FrameSink {
 Simulation::Simulation(Scenario scenario, RunObserver* observer, RunLimits limits)
     : scenario_(std::move(scenario)),
       observer_(observer),
+      wire_bytes_wanted_(observer && observer->needs_wire_bytes()),
       limits_(limits),
       isn_(isn_key(scenario_.header.seed)) {  // scenario_ is declared (so built) first
   scenario_.header = sanitized(scenario_.header);

@@ -50,7 +50,8 @@ struct RunResult {
 
 class Simulation {
  public:
-  // `observer` may be null (the fastest run: no trace, no oracle).
+  // `observer` may be null (the fastest run: no trace, no oracle). Whether it
+  // needs_wire_bytes() is asked here, once: a list must be complete by now.
   // Takes the scenario by value: a caller done with it moves it in and no copy of
   // its op list is made.
   Simulation(Scenario scenario, RunObserver* observer, RunLimits limits = {});
@@ -103,12 +104,13 @@ class Simulation {
   void fail_expectation(size_t index, const std::string& what);
   InjectionTarget target_for(int host, int peer) const;
   int peer_of(int host) const { return host == 0 ? 1 : 0; }
-  bool wire_bytes_wanted() const { return observer_ && observer_->needs_wire_bytes(); }
+  bool wire_bytes_wanted() const { return wire_bytes_wanted_; }
   // Without `idle_probes`, keep-alive timers aside.
   std::optional<Instant> next_event_time(bool idle_probes = true) const;
 
   Scenario scenario_;
   RunObserver* observer_;
+  bool wire_bytes_wanted_;  // asked of the observer once, when the simulation is built
   RunLimits limits_;
   Rfc6528IsnGenerator isn_;
   std::vector<std::unique_ptr<HostObserverAdapter>> adapters_;

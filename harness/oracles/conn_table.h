@@ -74,12 +74,16 @@ class ConnTable {
   };
 
   // Out of line: creation is rare next to lookups, which stay small enough to inline.
+  // A slot not in use always holds a default record (fresh, or reset by erase),
+  // so creating one only marks it.
   [[gnu::noinline]] T& create(int h, ConnId id) {
     std::vector<Slot>& slots = host_slots(h);
-    if (id >= slots.size()) slots.resize(std::max<size_t>(static_cast<size_t>(id) + 1, 8));
+    if (id >= slots.size()) {
+      if (slots.capacity() == 0) slots.reserve(8);  // runs mostly have a handful
+      slots.resize(static_cast<size_t>(id) + 1);
+    }
     Slot& s = slots[id];
     s.live = true;
-    s.value = T{};
     return s.value;
   }
 

@@ -27,8 +27,8 @@
 //   timer.keepalive-giveup-early  a keep-alive give-up after fewer than
 //                             keepalive_probes unanswered probes
 #include <cstdint>
-#include <deque>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "harness/oracles/checkers.h"
@@ -98,8 +98,9 @@ struct Conn {
   bool have_sent = false;
   uint32_t sent_end = 0;  // just past the highest sequence number sent
   // First transmissions still unacknowledged: (end, time), ordered by sequence,
-  // merged when sent at the same instant.
-  std::deque<std::pair<uint32_t, Instant>> first_sent;
+  // merged when sent at the same instant. A vector, not a deque: a deque
+  // allocates as it is built, and a record is built for every connection.
+  std::vector<std::pair<uint32_t, Instant>> first_sent;
 
   // Timeout retransmissions.
   bool have_last_rexmit = false;
@@ -306,9 +307,9 @@ class TimerChecker final : public Oracle {
     if (serial::after(t.snd_una.raw, c.snd_una)) {
       c.snd_una = t.snd_una.raw;
       c.retries = 0;
-      while (!c.first_sent.empty() && serial::at_or_before(c.first_sent.front().first, c.snd_una)) {
-        c.first_sent.pop_front();
-      }
+      auto acked = c.first_sent.begin();
+      while (acked != c.first_sent.end() && serial::at_or_before(acked->first, c.snd_una)) ++acked;
+      c.first_sent.erase(c.first_sent.begin(), acked);
     }
   }
 

@@ -8,6 +8,7 @@
 #include <malloc.h>
 #endif
 
+#include "fuzz/transitions_seen.h"
 #include "harness/scenario_binary.h"
 
 namespace synfin::fuzz {
@@ -93,6 +94,7 @@ void die_with_failure(const char* kind, const std::string& what) {
 }
 
 void TransitionFeedback::on_transition(int, ConnId, State from, State to, Cause cause, Instant) {
+  transitions_seen_in_process().mark(from, to, cause);
   // Each index calls its own function: a new (from, to, cause) is a new edge for
   // SanitizerCoverage and for AFL++'s edge map alike.
   hit_transition(transition_index(from, to, cause),

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "fuzz/transition_aim.h"
 #include "harness/rng.h"
 #include "harness/scenario_binary.h"
 
@@ -201,7 +202,8 @@ Op random_op(uint64_t r1, uint64_t r2, harness::Mode mode) {
 }
 
 std::vector<uint8_t> mutate_scenario(const std::vector<uint8_t>& in, size_t max_size,
-                                     unsigned seed, harness::Mode mode, ByteMutator bytes) {
+                                     unsigned seed, harness::Mode mode, ByteMutator bytes,
+                                     const TransitionsSeen* seen) {
   Rng r(seed * 0x9E3779B97F4A7C15ULL + in.size());
   std::vector<uint8_t> base = in;
   if (base.empty() || base[0] != harness::kBinaryVersion) base = {harness::kBinaryVersion, 0};
@@ -228,8 +230,24 @@ std::vector<uint8_t> mutate_scenario(const std::vector<uint8_t>& in, size_t max_
     }
     return out;
   };
-  const uint64_t action = ops.empty() ? 0 : r.below(11);
+  const uint64_t action = ops.empty() ? (r.below(2) ? 0 : 11) : r.below(12);
   switch (action) {
+    case 11: {  // aim at an RFC 9293 edge, mostly one this process has not reached
+      const auto all = harness::rfc_transitions();
+      const std::vector<size_t> missing = seen ? seen->missing() : std::vector<size_t>{};
+      const size_t edge = !missing.empty() && r.below(4) ? missing[r.below(missing.size())]
+                                                         : r.below(all.size());
+      const TransitionAim aim = aim_at(all[edge], r, mode);
+      // After the scenario's own lifecycle half the time, anywhere the other half.
+      const size_t at = r.below(2) ? ops.size() : r.below(ops.size() + 1);
+      std::vector<std::vector<uint8_t>> aimed;
+      for (const Op& op : aim.ops) aimed.push_back(encoded(op));
+      ops.insert(ops.begin() + static_cast<long>(at), aimed.begin(), aimed.end());
+      if (aim.rfc5961_syn_off || aim.time_wait_reuse || aim.keepalive_short) {
+        return with_header([&aim](harness::ScenarioHeader& h) { apply_aim_header(aim, h); });
+      }
+      break;
+    }
     case 10: {  // aim: an await and, right behind it, a segment or an app call
       const size_t at = r.below(ops.size() + 1);
       Op aimed = r.below(2) ? make_inject(r) : make_app(r, mode);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "fuzz/transitions_seen.h"
 #include "harness/scenario.h"
 
 namespace synfin::fuzz {
@@ -17,9 +18,12 @@ namespace synfin::fuzz {
 // elsewhere (tests, the replay driver).
 using ByteMutator = size_t (*)(uint8_t* data, size_t size, size_t max_size);
 
-// Mutates `in` into a new binary scenario of at most max_size bytes.
+// Mutates `in` into a new binary scenario of at most max_size bytes. One of its
+// moves aims ops at an RFC 9293 transition (fuzz/transition_aim.h), mostly at
+// one `seen` does not hold yet (any, when `seen` is null or complete).
 std::vector<uint8_t> mutate_scenario(const std::vector<uint8_t>& in, size_t max_size,
-                                     unsigned seed, harness::Mode mode, ByteMutator bytes);
+                                     unsigned seed, harness::Mode mode, ByteMutator bytes,
+                                     const TransitionsSeen* seen = nullptr);
 // Takes a prefix of ops from one scenario and a suffix from the other.
 std::vector<uint8_t> cross_over_scenarios(const std::vector<uint8_t>& a,
                                           const std::vector<uint8_t>& b, size_t max_size,
@@ -37,7 +41,8 @@ extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
   extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,    \
                                             unsigned int seed) {                            \
     std::vector<uint8_t> out = synfin::fuzz::mutate_scenario(                               \
-        std::vector<uint8_t>(data, data + size), max_size, seed, MODE, &LLVMFuzzerMutate);  \
+        std::vector<uint8_t>(data, data + size), max_size, seed, MODE, &LLVMFuzzerMutate,   \
+        &synfin::fuzz::transitions_seen_in_process());                                      \
     std::copy(out.begin(), out.end(), data);                                                \
     return out.size();                                                                      \
   }                                                                                         \

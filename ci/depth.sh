@@ -6,17 +6,20 @@
 # side, one core each.
 #
 # usage: ci/depth.sh [--seconds N] [--targets endpoint_fuzzer,connection_fuzzer] [--seed N]
+#                    [--keep DIR]   (keep each target's corpus in DIR/<target>)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=300
 targets="endpoint_fuzzer,connection_fuzzer"
 seed=1
+keep=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --targets) targets="$2"; shift 2 ;;
     --seed) seed="$2"; shift 2 ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --keep) keep="$2"; shift 2 ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "ci/depth.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -54,4 +57,8 @@ for t in "${list[@]}"; do
   echo
   echo "== $t: $execs executions, $(find "$work/$t" -type f | wc -l) inputs kept"
   "$synfin" coverage --target "$kind" "$work/$t"
+  if [ -n "$keep" ]; then
+    mkdir -p "$keep/$t" && cp -r "$work/$t/." "$keep/$t/"
+    echo "(corpus kept in $keep/$t)"
+  fi
 done

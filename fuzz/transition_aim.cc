@@ -46,27 +46,72 @@ Op wait_for(uint64_t us) {
 
 constexpr uint64_t kSecond = 1000000;
 
+Op shutdown(uint8_t host, harness::Rng& r) {
+  Op op;
+  op.kind = OpKind::kShutdown;
+  op.host = host;
+  // A host's connection socket: the client's first (0) or the server's first
+  // accepted (1), in the scenarios the corpora grow from; now and then another.
+  op.socket = r.below(4) ? host : static_cast<uint8_t>(r.below(3));
+  return op;
+}
+
+Op await_state(uint8_t host, State state, uint64_t limit) {
+  Op op;
+  op.kind = OpKind::kAwait;
+  op.host = host;
+  op.state = state;
+  op.amount = limit;
+  return op;
+}
+
+// The closing sequence that brings host h's connection from ESTABLISHED into
+// `from`, with SHUTDOWN (not CLOSE: the app keeps its handle, so an ABORT can
+// follow). Empty for states the closing sequences do not lead to.
+std::vector<Op> closing_path(State from, uint8_t h, harness::Rng& r) {
+  const uint8_t p = h ^ 1;
+  switch (from) {
+    case State::kFinWait1:
+    case State::kFinWait2:
+      return {shutdown(h, r)};
+    case State::kClosing:  // RFC 9293 Figure 13: both at once
+      return {shutdown(h, r), shutdown(p, r)};
+    case State::kTimeWait:
+      return {shutdown(h, r), await_state(h, State::kFinWait2, kSecond), shutdown(p, r)};
+    case State::kCloseWait:
+      return {shutdown(p, r)};
+    case State::kLastAck:
+      return {shutdown(p, r), await_state(h, State::kCloseWait, kSecond), shutdown(h, r)};
+    case State::kClosed:
+    case State::kListen:
+    case State::kSynSent:
+    case State::kSynReceived:
+    case State::kEstablished:
+      return {};
+  }
+  return {};
+}
+
 }  // namespace
 
 TransitionAim aim_at(const harness::TransitionKey& edge, harness::Rng& r, harness::Mode mode) {
-  const uint8_t h = mode == harness::Mode::kConnection ? static_cast<uint8_t>(r.below(2)) : 0;
-  return aim_at(edge, h, r);
+  if (mode != harness::Mode::kConnection) return aim_at(edge, 0, r, false);
+  const uint8_t h = static_cast<uint8_t>(r.below(2));
+  return aim_at(edge, h, r, r.below(2) == 0);
 }
 
-TransitionAim aim_at(const harness::TransitionKey& edge, uint8_t h, harness::Rng& r) {
+TransitionAim aim_at(const harness::TransitionKey& edge, uint8_t h, harness::Rng& r,
+                     bool with_closing_path) {
   TransitionAim aim;
+  if (with_closing_path) aim.ops = closing_path(edge.from, h, r);
   const bool give_up = edge.cause == Cause::kRetransmitGiveUp;
   if (edge.from != State::kClosed) {
-    Op await;
-    await.kind = OpKind::kAwait;
-    await.host = h;
     // CLOSING is entered when the peer's FIN arrives, and by then the peer's ACK
     // of our FIN is already on the wire; the cut must come before it, in
     // FIN-WAIT-1.
-    await.state = give_up && edge.from == State::kClosing ? State::kFinWait1 : edge.from;
+    const State state = give_up && edge.from == State::kClosing ? State::kFinWait1 : edge.from;
     static constexpr uint64_t kLimits[] = {1 * kSecond, 10 * kSecond, 120 * kSecond};
-    await.amount = kLimits[r.below(std::size(kLimits))];
-    aim.ops.push_back(await);
+    aim.ops.push_back(await_state(h, state, kLimits[r.below(std::size(kLimits))]));
   }
   const bool syn_sent = edge.from == State::kSynSent;
   switch (edge.cause) {

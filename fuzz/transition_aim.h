@@ -27,9 +27,15 @@ struct TransitionAim {
   bool keepalive_short = false;
 };
 
-// Aimed at `host`'s connections (always 0 in endpoint mode).
-TransitionAim aim_at(const harness::TransitionKey& edge, uint8_t host, harness::Rng& r);
-// The same with the host drawn from `r` in connection mode.
+// Aimed at `host`'s connections (always 0 in endpoint mode). With
+// `with_closing_path` (connection mode only: both apps are synfin's), the ops
+// first take host's connection from ESTABLISHED into the edge's starting state
+// when a closing sequence leads there (CLOSING: both apps shut down at once;
+// LAST-ACK: the peer's app, then this one), so the aim does not depend on the
+// input already getting there.
+TransitionAim aim_at(const harness::TransitionKey& edge, uint8_t host, harness::Rng& r,
+                     bool with_closing_path = false);
+// The host and the closing path drawn from `r` (connection mode), or neither.
 TransitionAim aim_at(const harness::TransitionKey& edge, harness::Rng& r, harness::Mode mode);
 
 // Sets what `aim` asks of the header.

@@ -135,6 +135,44 @@ TEST_CASE("aim: unanswered keep-alives end an idle connection", "[mutator]") {
                     {State::kEstablished, State::kClosed, Cause::kKeepaliveTimeout}, 0, 1));
 }
 
+TEST_CASE("aim: from ESTABLISHED alone, the closing path leads to the edge's state",
+          "[mutator]") {
+  // The app calls draw their sockets, so not every draw hits the connection's;
+  // runs are deterministic, so the count over fixed seeds is too.
+  struct Case {
+    TransitionKey edge;
+    uint8_t host;
+  };
+  const Case cases[] = {
+      {{State::kLastAck, State::kClosed, Cause::kRecvSynInWindow}, 1},
+      {{State::kLastAck, State::kClosed, Cause::kUserAbort}, 1},
+      {{State::kClosing, State::kClosed, Cause::kRecvSynInWindow}, 0},
+      {{State::kClosing, State::kClosed, Cause::kUserAbort}, 0},
+      {{State::kClosing, State::kClosed, Cause::kRetransmitGiveUp}, 1},
+      {{State::kTimeWait, State::kClosed, Cause::kNewIncarnation}, 1},
+      {{State::kFinWait2, State::kClosed, Cause::kRecvRst}, 0},
+  };
+  for (const Case& c : cases) {
+    int reached = 0, reached_without_path = 0;
+    for (uint64_t seed = 1; seed <= 40; ++seed) {
+      for (bool path : {true, false}) {
+        Rng r(seed);
+        const TransitionAim aim = fuzz::aim_at(c.edge, c.host, r, path);
+        Scenario s = established_then("");
+        s.ops.insert(s.ops.end(), aim.ops.begin(), aim.ops.end());
+        fuzz::apply_aim_header(aim, s.header);
+        EdgeWatch watch(c.host, c.edge);
+        Simulation(std::move(s), &watch).run();
+        (path ? reached : reached_without_path) += watch.reached;
+      }
+    }
+    INFO(to_string(c.edge.from) << " -> " << to_string(c.edge.to) << " on "
+                                << to_string(c.edge.cause) << ": " << reached << " of 40");
+    CHECK(reached >= 5);
+    CHECK(reached_without_path == 0);  // nothing else brings ESTABLISHED there
+  }
+}
+
 TEST_CASE("TransitionsSeen: marks catalogue edges once, ignores the rest", "[mutator]") {
   fuzz::TransitionsSeen seen;
   CHECK(seen.count() == 0);

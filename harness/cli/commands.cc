@@ -152,7 +152,12 @@ int cmd_fmt(const std::vector<std::string>& files, const Flags& flags) {
     std::fprintf(stderr, "synfin fmt: expected exactly one FILE\n");
     return 2;
   }
-  auto l = load_scenario(files[0], Target::kAsIs);
+  auto target = parse_target(flags.target);
+  if (!target.ok()) {
+    std::fprintf(stderr, "synfin fmt: %s\n", std::string(target.status().message()).c_str());
+    return 2;
+  }
+  auto l = load_scenario(files[0], *target);
   if (!l.ok()) {
     std::fprintf(stderr, "%s\n", std::string(l.status().message()).c_str());
     return 2;

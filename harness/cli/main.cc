@@ -44,8 +44,9 @@ const Command kCommands[] = {
      "  run is clean, 1 on a violation or failed expectation, 2 on bad input.",
      synfin::cli::cmd_run},
     {"fmt",
-     "synfin fmt FILE [--to text|binary] [--o OUT]\n"
-     "  Converts a scenario between its binary and text forms (text is printed canonically).",
+     "synfin fmt FILE [--to text|binary] [--o OUT] [--target as-is|endpoint|connection]\n"
+     "  Converts a scenario between its binary and text forms (text is printed canonically).\n"
+     "  --target shows a binary input as that fuzz target runs it (its mode, no expectations).",
      synfin::cli::cmd_fmt},
     {"soak",
      "synfin soak [--seed N] [--runs M]\n"

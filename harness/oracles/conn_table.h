@@ -2,8 +2,8 @@
 //
 // The stack numbers each host's connections 1, 2, 3, ... (stack/host.h), so a
 // vector per host indexed by the id replaces a map. Every checker looks its
-// record up on every event; with a hash or tree lookup per checker per event,
-// the lookups alone were a tenth of a fuzz run.
+// record up on every event, and a hash or tree lookup per checker per event
+// added up to a few percent of a fuzz run.
 //
 // Iteration goes host by host, ids ascending: the order of the ordered maps it
 // replaces, so reports made while iterating keep a fixed order. Like those maps,

@@ -269,14 +269,9 @@ std::vector<uint8_t> mutate_scenario(const std::vector<uint8_t>& in, size_t max_
         // A SYN aimed at a synchronized state means most with the header that
         // gives it a meaning: RFC 793's reset (RFC 5961 off) or a new
         // incarnation out of TIME-WAIT.
-        const bool reuse = r.below(2);
-        return with_header([reuse](harness::ScenarioHeader& h) {
-          if (reuse) {
-            h.config.time_wait_syn = TimeWaitSynPolicy::kReuseIfSeqGreater;
-          } else {
-            h.config.rfc5961_syn = false;
-          }
-        });
+        TransitionAim knobs;
+        (r.below(2) ? knobs.time_wait_reuse : knobs.rfc5961_syn_off) = true;
+        return with_header([&knobs](harness::ScenarioHeader& h) { apply_aim_header(knobs, h); });
       }
       break;
     }

@@ -72,3 +72,13 @@ TEST_CASE("ConnTable: records survive the growth other creations cause", "[oracl
   CHECK(t.find(0, 1)->note == "first");
   CHECK(t.find(0, 499)->hits == 499);
 }
+
+TEST_CASE("ConnTable: fresh gives a default record, even over an existing one", "[oracle]") {
+  ConnTable<Record> t;
+  t.fresh(0, 2).hits = 5;
+  CHECK(t.find(0, 2)->hits == 5);
+  t(0, 2).note = "kept";
+  const Record& again = t.fresh(0, 2);
+  CHECK(again.hits == 0);
+  CHECK(again.note.empty());
+}

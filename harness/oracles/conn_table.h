@@ -29,6 +29,16 @@ class ConnTable {
     return create(h, id);
   }
 
+  // A new connection's record: default-initialised, whatever (h, id) held before
+  // (ids are not reused, so in practice it is always a fresh slot).
+  T& fresh(int h, ConnId id) {
+    if (T* v = find(h, id)) {
+      *v = T{};
+      return *v;
+    }
+    return create(h, id);
+  }
+
   // The record of (h, id), or nullptr when there is none.
   T* find(int h, ConnId id) {
     if (h < 0 || static_cast<size_t>(h) >= hosts_.size()) return nullptr;

@@ -111,8 +111,7 @@ class LivenessChecker final : public Oracle {
   explicit LivenessChecker(const OracleContext& ctx) : Oracle(ctx) {}
 
   void on_created(int h, ConnId id, ConnId parent, const FourTuple&, Instant) override {
-    Conn& c = conns_(h, id);
-    c = Conn{};
+    Conn& c = conns_.fresh(h, id);
     c.child = parent != kNoConn;
     c.state = c.child ? State::kListen : State::kClosed;
   }

@@ -240,7 +240,7 @@ class SeqAckChecker final : public Oracle {
   explicit SeqAckChecker(const OracleContext& ctx) : Oracle(ctx) {}
 
   void on_created(int h, ConnId id, ConnId, const FourTuple&, Instant) override {
-    conns_(h, id) = Conn{};
+    conns_.fresh(h, id);
   }
 
   void on_released(int h, ConnId id, Instant) override { conns_.erase(h, id); }

@@ -164,8 +164,7 @@ class StateChecker final : public Oracle {
   explicit StateChecker(const OracleContext& ctx) : Oracle(ctx) {}
 
   void on_created(int h, ConnId id, ConnId parent, const FourTuple&, Instant) override {
-    Conn& c = conns_(h, id);
-    c = Conn{};
+    Conn& c = conns_.fresh(h, id);
     c.state = parent != kNoConn ? State::kListen : State::kClosed;
   }
 

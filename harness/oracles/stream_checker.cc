@@ -71,8 +71,7 @@ class StreamChecker final : public Oracle {
   explicit StreamChecker(const OracleContext& ctx) : Oracle(ctx) {}
 
   void on_created(int h, ConnId id, ConnId, const FourTuple& tuple, Instant) override {
-    Conn& c = conns_(h, id);
-    c = Conn{};
+    Conn& c = conns_.fresh(h, id);
     c.tuple = tuple;
     c.has_tuple = true;
     pair_by_tuple(h, id, tuple);

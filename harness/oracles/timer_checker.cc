@@ -118,7 +118,7 @@ class TimerChecker final : public Oracle {
   explicit TimerChecker(const OracleContext& ctx) : Oracle(ctx) {}
 
   void on_created(int h, ConnId id, ConnId, const FourTuple&, Instant) override {
-    conns_(h, id) = Conn{};
+    conns_.fresh(h, id);
   }
 
   void on_timer(int h, ConnId id, TimerKind kind, TimerAction action, Instant deadline,

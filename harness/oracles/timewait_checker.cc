@@ -85,8 +85,7 @@ class TimeWaitChecker final : public Oracle {
 
   void on_created(int h, ConnId id, ConnId parent, const FourTuple& t, Instant now) override {
     tick(now);
-    Conn& c = conns_(h, id);
-    c = Conn{};
+    Conn& c = conns_.fresh(h, id);
     c.tuple = t;
     auto tw = tw_tuples_.empty() ? tw_tuples_.end() : tw_tuples_.find({h, t});
     if (tw == tw_tuples_.end() || tw->second == id) return;

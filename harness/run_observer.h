@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "harness/scenario.h"
 #include "stack/host.h"
@@ -149,7 +150,9 @@ class RunObserverList final : public RunObserver {
   }
 
  private:
-  std::vector<RunObserver*> list_;
+  // A run has a handful of observers (the oracles, a trace, a pcap, the fuzzer's
+  // feedback); keeping them inline spares every run its list's allocations.
+  absl::InlinedVector<RunObserver*, 8> list_;
 };
 
 // Adapts one host's stack Observer callbacks to a RunObserver with its index.

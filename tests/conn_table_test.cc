@@ -71,6 +71,12 @@ TEST_CASE("ConnTable: records survive the growth other creations cause", "[oracl
   REQUIRE(t.find(0, 1) != nullptr);
   CHECK(t.find(0, 1)->note == "first");
   CHECK(t.find(0, 499)->hits == 499);
+  // Past the two hosts a run has, the table spills to the heap like past the ids.
+  t(4, 3).note = "far host";
+  CHECK(t.find(0, 1)->note == "first");
+  CHECK(t.find(4, 3)->note == "far host");
+  CHECK(t.find(3, 3) == nullptr);
+  CHECK(t.host_limit() == 5);
 }
 
 TEST_CASE("ConnTable: fresh gives a default record, even over an existing one", "[oracle]") {

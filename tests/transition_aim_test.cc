@@ -19,7 +19,7 @@ using synfin::fuzz::TransitionAim;
 namespace {
 
 struct EdgeWatch : RunObserver {
-  EdgeWatch(int host, TransitionKey edge) : host(host), edge(edge) {}
+  EdgeWatch(int watched_host, TransitionKey watched_edge) : host(watched_host), edge(watched_edge) {}
   void on_transition(int h, ConnId, State f, State t, Cause c, Instant) override {
     if (h == host && f == edge.from && t == edge.to && c == edge.cause) reached = true;
   }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "harness/oracles/violation.h"
 #include "harness/run_observer.h"
@@ -87,7 +88,8 @@ class OracleSet final : public RunObserver {
  private:
   uint64_t events_ = 0;
   RunObserverList fanout_;
-  std::vector<std::unique_ptr<Oracle>> checkers_;
+  // Six checkers; inline, so building the set allocates only the checkers.
+  absl::InlinedVector<std::unique_ptr<Oracle>, 6> checkers_;
 };
 
 }  // namespace synfin::harness

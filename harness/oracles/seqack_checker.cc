@@ -20,12 +20,12 @@
 #include <string>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "harness/oracles/checkers.h"
 #include "harness/oracles/conn_table.h"
 #include "harness/oracles/serial.h"
+#include "harness/oracles/tuple_map.h"
 #include "harness/pattern.h"
 
 namespace synfin::harness {
@@ -252,7 +252,7 @@ class SeqAckChecker final : public Oracle {
   void on_segment_in(int h, ConnId id, const FourTuple& tuple, const Segment& seg,
                      const TcbSnapshot& before, Instant now) override {
     const SegSummary s = SegSummary::of(seg);
-    ranges_[{h, tuple}].add(s.seq, s.len);
+    ranges_(h, tuple).add(s.seq, s.len);
     if (h >= 0 && h < 2) no_tcb_in_[h].reset();
     if (id == kNoConn) {
       if (h >= 0 && h < 2) no_tcb_in_[h] = s;
@@ -291,7 +291,7 @@ class SeqAckChecker final : public Oracle {
   void on_inject(int h, const IpPacket& p, Instant) override {
     // The injected segment is the peer's word: it extends what the peer "sent".
     const FourTuple t{p.dst, p.src, p.tcp.dst_port, p.tcp.src_port};
-    ranges_[{h, t}].add(p.tcp.seq.raw, p.tcp.seg_len().raw);
+    ranges_(h, t).add(p.tcp.seq.raw, p.tcp.seg_len().raw);
   }
 
   void on_segment_out(int h, ConnId id, const FourTuple& tuple, const Segment& seg,
@@ -420,13 +420,13 @@ class SeqAckChecker final : public Oracle {
     const std::optional<SegSummary> in = no_tcb_in_[hi];
     no_tcb_in_[hi].reset();
     if (s.flags.ack()) {
-      const auto it = ranges_.find({h, tuple});
-      if (it != ranges_.end() && !it->second.covers(s.ack)) {
+      const RangeSet* sent = ranges_.find(h, tuple);
+      if (sent && !sent->covers(s.ack)) {
         report_no_tcb(kAckBeyondPeerSent, h, now,
                       absl::StrCat("the host's reply ", describe(s), " on ", tuple.to_string(),
                                    " acknowledges ", s.ack,
                                    ", which no segment from the peer reached; the peer sent ",
-                                   it->second.describe(), "."));
+                                   sent->describe(), "."));
       }
     }
     if (!s.flags.rst()) {
@@ -475,8 +475,8 @@ class SeqAckChecker final : public Oracle {
 
   void check_ack_covered(int h, ConnId id, Conn& c, const FourTuple& tuple, const SegSummary& s,
                          Instant now) {
-    const auto it = ranges_.find({h, tuple});
-    const bool covered = it != ranges_.end() && it->second.covers(s.ack);
+    const RangeSet* sent = ranges_.find(h, tuple);
+    const bool covered = sent && sent->covers(s.ack);
     if (covered) return;
     report(kAckBeyondPeerSent, h, id, c, now,
            absl::StrCat("the host sent ", describe(s), " on ", tuple.to_string(),
@@ -484,7 +484,7 @@ class SeqAckChecker final : public Oracle {
                         c.have_irs ? absl::StrCat(" (IRS+", s.ack - c.irs, ")") : std::string(),
                         ", but no segment the peer sent on this 4-tuple reaches that number; "
                         "the peer sent ",
-                        it == ranges_.end() ? std::string("nothing") : it->second.describe(), "."));
+                        sent ? sent->describe() : std::string("nothing"), "."));
   }
 
   void check_rst_from_tcb(int h, ConnId id, Conn& c, const SegSummary& s, const TcbSnapshot& tcb,
@@ -890,10 +890,10 @@ class SeqAckChecker final : public Oracle {
     // (or, entering ESTABLISHED, over text queued from the SYN, 3.10.7.2). Such
     // a jump stays inside the window offered before the segment and covers only
     // numbers the peer put on the wire.
-    const auto it = ranges_.find({h, c.in_tuple});
+    const RangeSet* sent = ranges_.find(h, c.in_tuple);
     const bool reassembled = after(a.rcv_nxt.raw, expected) &&
-                             at_or_before(a.rcv_nxt.raw, rn + wnd) && it != ranges_.end() &&
-                             it->second.covers_span(expected, a.rcv_nxt.raw);
+                             at_or_before(a.rcv_nxt.raw, rn + wnd) && sent &&
+                             sent->covers_span(expected, a.rcv_nxt.raw);
     if (a.rcv_nxt.raw != expected && !reassembled) {
       report(kAcceptableDataDropped, h, id, c, now,
              absl::StrCat("in ", to_string(st), " the acceptable segment ", describe(s), " at ",
@@ -911,7 +911,7 @@ class SeqAckChecker final : public Oracle {
   }
 
   ConnTable<Conn> conns_;
-  absl::flat_hash_map<std::pair<int, FourTuple>, RangeSet> ranges_;
+  TupleMap<RangeSet> ranges_;
   std::optional<SegSummary> no_tcb_in_[2];
   uint32_t no_tcb_reported_[2] = {0, 0};
 };

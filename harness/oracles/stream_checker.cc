@@ -20,11 +20,11 @@
 #include <string>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "harness/oracles/checkers.h"
 #include "harness/oracles/conn_table.h"
 #include "harness/oracles/serial.h"
+#include "harness/oracles/tuple_map.h"
 #include "harness/pattern.h"
 
 namespace synfin::harness {
@@ -246,17 +246,17 @@ class StreamChecker final : public Oracle {
   // tuple two connections have had is ambiguous and pairs with neither.
   void pair_by_tuple(int h, ConnId id, const FourTuple& tuple) {
     if (tuple.remote_port == 0) return;
-    auto [it, fresh] = by_tuple_.try_emplace({h, tuple}, id);
-    if (!fresh && it->second != id) it->second = kNoConn;
+    auto [owner, fresh] = by_tuple_.try_emplace(h, tuple, id);
+    if (!fresh && *owner != id) *owner = kNoConn;
   }
 
   // The peer's connection: the other host's connection on the mirrored 4-tuple,
   // if exactly one ever had it.
   const Conn* peer(int h, const Conn& c) const {
     if (!c.has_tuple || c.tuple.remote_port == 0) return nullptr;
-    const auto t = by_tuple_.find({1 - h, mirror(c.tuple)});
-    if (t == by_tuple_.end() || t->second == kNoConn) return nullptr;
-    return conns_.find(1 - h, t->second);
+    const ConnId* owner = by_tuple_.find(1 - h, mirror(c.tuple));
+    if (!owner || *owner == kNoConn) return nullptr;
+    return conns_.find(1 - h, *owner);
   }
 
   void report(Id which, int h, ConnId id, Conn& c, Instant now, std::string text) {
@@ -268,7 +268,7 @@ class StreamChecker final : public Oracle {
 
   // Ordered: finish() reports in a fixed order.
   ConnTable<Conn> conns_;
-  absl::flat_hash_map<std::pair<int, FourTuple>, ConnId> by_tuple_;
+  TupleMap<ConnId> by_tuple_;
   std::optional<Pending> inject_[2];
 };
 

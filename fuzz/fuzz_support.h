@@ -22,6 +22,9 @@ class TransitionFeedback final : public harness::RunObserver {
  public:
   void on_transition(int host, ConnId id, State from, State to, Cause cause, Instant now) override;
   bool needs_wire_bytes() const override { return false; }
+  uint32_t handled_events() const override {
+    return harness::events_overridden_by<TransitionFeedback>();
+  }
 };
 
 // Never returns. Prints the violation and aborts from a frame chosen by the id.

@@ -4,12 +4,15 @@
 // fan-out list of them.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
-#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "harness/scenario.h"
 #include "stack/host.h"
@@ -27,6 +30,31 @@ struct AppCall {
   bool ok = true;
   std::string error;            // when !ok
 };
+
+// The events a RunObserver can be told of, one bit each (handled_events).
+enum RunEvent : uint32_t {
+  kEvCreated = 1u << 0,
+  kEvTransition = 1u << 1,
+  kEvSegmentIn = 1u << 2,
+  kEvSegmentOut = 1u << 3,
+  kEvTimer = 1u << 4,
+  kEvDeliver = 1u << 5,
+  kEvSendAccepted = 1u << 6,
+  kEvUserEvent = 1u << 7,
+  kEvStepEnd = 1u << 8,
+  kEvReleased = 1u << 9,
+  kEvWireSend = 1u << 10,
+  kEvWireDeliver = 1u << 11,
+  kEvFault = 1u << 12,
+  kEvLinkDrop = 1u << 13,
+  kEvDecodeError = 1u << 14,
+  kEvAppCall = 1u << 15,
+  kEvInject = 1u << 16,
+  kEvExpectationFailed = 1u << 17,
+  kEvRunEnd = 1u << 18,
+};
+inline constexpr int kNumRunEvents = 19;
+inline constexpr uint32_t kAllRunEvents = (1u << kNumRunEvents) - 1;
 
 class RunObserver {
  public:
@@ -73,86 +101,146 @@ class RunObserver {
   virtual void on_expectation_failed(int op_index, const std::string& what, Instant now) {}
   // The run is over (the simulator drained or hit its end time).
   virtual void on_run_end(Instant now) {}
+
+  // The events this observer acts on (RunEvent bits); a RunObserverList calls it
+  // for no others. Asked once, when the observer joins a list. The default is all
+  // of them; an observer that implements a few says which with
+  // events_overridden_by<T>(), so the set cannot drift from the code.
+  virtual uint32_t handled_events() const { return kAllRunEvents; }
 };
 
-// Forwards every event to each observer in the order they were added.
+// The RunEvent bits of the handlers T declares itself (or inherits from a class
+// between it and RunObserver): a handler T does not declare names RunObserver's
+// own, whose member-pointer type differs from T's.
+template <class T>
+constexpr uint32_t events_overridden_by() {
+  using R = RunObserver;
+  uint32_t m = 0;
+#define SYNFIN_EVENT_BIT(fn, bit) \
+  if constexpr (!std::is_same_v<decltype(&T::fn), decltype(&R::fn)>) m |= bit
+  SYNFIN_EVENT_BIT(on_created, kEvCreated);
+  SYNFIN_EVENT_BIT(on_transition, kEvTransition);
+  SYNFIN_EVENT_BIT(on_segment_in, kEvSegmentIn);
+  SYNFIN_EVENT_BIT(on_segment_out, kEvSegmentOut);
+  SYNFIN_EVENT_BIT(on_timer, kEvTimer);
+  SYNFIN_EVENT_BIT(on_deliver, kEvDeliver);
+  SYNFIN_EVENT_BIT(on_send_accepted, kEvSendAccepted);
+  SYNFIN_EVENT_BIT(on_user_event, kEvUserEvent);
+  SYNFIN_EVENT_BIT(on_step_end, kEvStepEnd);
+  SYNFIN_EVENT_BIT(on_released, kEvReleased);
+  SYNFIN_EVENT_BIT(on_wire_send, kEvWireSend);
+  SYNFIN_EVENT_BIT(on_wire_deliver, kEvWireDeliver);
+  SYNFIN_EVENT_BIT(on_fault, kEvFault);
+  SYNFIN_EVENT_BIT(on_link_drop, kEvLinkDrop);
+  SYNFIN_EVENT_BIT(on_decode_error, kEvDecodeError);
+  SYNFIN_EVENT_BIT(on_app_call, kEvAppCall);
+  SYNFIN_EVENT_BIT(on_inject, kEvInject);
+  SYNFIN_EVENT_BIT(on_expectation_failed, kEvExpectationFailed);
+  SYNFIN_EVENT_BIT(on_run_end, kEvRunEnd);
+#undef SYNFIN_EVENT_BIT
+  return m;
+}
+
+// Forwards each event to the observers that handle it, in the order they were
+// added. Keeping a list per event spares every event the calls to observers that
+// ignore it: most see a few of the nineteen kinds, and the calls were a tenth of
+// a fuzz run.
 class RunObserverList final : public RunObserver {
  public:
   void add(RunObserver* o) {
-    if (o) list_.push_back(o);
+    if (!o) return;
+    if (count_ == kMaxObservers) {
+      // A list is an observer: more than this many belong in nested lists.
+      std::fprintf(stderr, "synfin: RunObserverList holds at most %zu observers\n", kMaxObservers);
+      std::abort();
+    }
+    const uint64_t bit = uint64_t{1} << count_;
+    all_[count_++] = o;
+    const uint32_t events = o->handled_events();
+    handled_ |= events;
+    for (uint32_t e = events & kAllRunEvents; e != 0; e &= e - 1) members_[std::countr_zero(e)] |= bit;
   }
-  bool empty() const { return list_.empty(); }
+  bool empty() const { return count_ == 0; }
   bool needs_wire_bytes() const override {
-    for (const auto* o : list_) {
-      if (o->needs_wire_bytes()) return true;
+    for (size_t i = 0; i < count_; ++i) {
+      if (all_[i]->needs_wire_bytes()) return true;
     }
     return false;
   }
+  uint32_t handled_events() const override { return handled_; }
 
   void on_created(int h, ConnId id, ConnId p, const FourTuple& t, Instant n) override {
-    for (auto* o : list_) o->on_created(h, id, p, t, n);
+    for (uint64_t m = members_[index(kEvCreated)]; m != 0; m &= m - 1) all_[std::countr_zero(m)]->on_created(h, id, p, t, n);
   }
   void on_transition(int h, ConnId id, State f, State t, Cause c, Instant n) override {
-    for (auto* o : list_) o->on_transition(h, id, f, t, c, n);
+    for (uint64_t m = members_[index(kEvTransition)]; m != 0; m &= m - 1) all_[std::countr_zero(m)]->on_transition(h, id, f, t, c, n);
   }
   void on_segment_in(int h, ConnId id, const FourTuple& t, const Segment& s, const TcbSnapshot& b,
                      Instant n) override {
-    for (auto* o : list_) o->on_segment_in(h, id, t, s, b, n);
+    for (uint64_t m = members_[index(kEvSegmentIn)]; m != 0; m &= m - 1) all_[std::countr_zero(m)]->on_segment_in(h, id, t, s, b, n);
   }
   void on_segment_out(int h, ConnId id, const FourTuple& t, const Segment& s, const TcbSnapshot& b,
                       Instant n) override {
-    for (auto* o : list_) o->on_segment_out(h, id, t, s, b, n);
+    for (uint64_t m = members_[index(kEvSegmentOut)]; m != 0; m &= m - 1) all_[std::countr_zero(m)]->on_segment_out(h, id, t, s, b, n);
   }
   void on_timer(int h, ConnId id, TimerKind k, TimerAction a, Instant d, Instant n) override {
-    for (auto* o : list_) o->on_timer(h, id, k, a, d, n);
+    for (uint64_t m = members_[index(kEvTimer)]; m != 0; m &= m - 1) all_[std::countr_zero(m)]->on_timer(h, id, k, a, d, n);
   }
   void on_deliver(int h, ConnId id, std::span<const uint8_t> b, Instant n) override {
-    for (auto* o : list_) o->on_deliver(h, id, b, n);
+    for (uint64_t m = members_[index(kEvDeliver)]; m != 0; m &= m - 1) all_[std::countr_zero(m)]->on_deliver(h, id, b, n);
   }
   void on_send_accepted(int h, ConnId id, std::span<const uint8_t> b, Instant n) override {
-    for (auto* o : list_) o->on_send_accepted(h, id, b, n);
+    for (uint64_t m = members_[index(kEvSendAccepted)]; m != 0; m &= m - 1) all_[std::countr_zero(m)]->on_send_accepted(h, id, b, n);
   }
   void on_user_event(int h, ConnId id, UserEvent e, Instant n) override {
-    for (auto* o : list_) o->on_user_event(h, id, e, n);
+    for (uint64_t m = members_[index(kEvUserEvent)]; m != 0; m &= m - 1) all_[std::countr_zero(m)]->on_user_event(h, id, e, n);
   }
   void on_step_end(int h, ConnId id, const TcbSnapshot& t, Instant n) override {
-    for (auto* o : list_) o->on_step_end(h, id, t, n);
+    for (uint64_t m = members_[index(kEvStepEnd)]; m != 0; m &= m - 1) all_[std::countr_zero(m)]->on_step_end(h, id, t, n);
   }
   void on_released(int h, ConnId id, Instant n) override {
-    for (auto* o : list_) o->on_released(h, id, n);
+    for (uint64_t m = members_[index(kEvReleased)]; m != 0; m &= m - 1) all_[std::countr_zero(m)]->on_released(h, id, n);
   }
   void on_wire_send(int h, std::span<const uint8_t> b, Instant n) override {
-    for (auto* o : list_) o->on_wire_send(h, b, n);
+    for (uint64_t m = members_[index(kEvWireSend)]; m != 0; m &= m - 1) all_[std::countr_zero(m)]->on_wire_send(h, b, n);
   }
   void on_wire_deliver(int h, std::span<const uint8_t> b, Instant n) override {
-    for (auto* o : list_) o->on_wire_deliver(h, b, n);
+    for (uint64_t m = members_[index(kEvWireDeliver)]; m != 0; m &= m - 1) all_[std::countr_zero(m)]->on_wire_deliver(h, b, n);
   }
   void on_fault(int h, FaultKind k, uint64_t p, Instant n) override {
-    for (auto* o : list_) o->on_fault(h, k, p, n);
+    for (uint64_t m = members_[index(kEvFault)]; m != 0; m &= m - 1) all_[std::countr_zero(m)]->on_fault(h, k, p, n);
   }
   void on_link_drop(int h, const char* r, Instant n) override {
-    for (auto* o : list_) o->on_link_drop(h, r, n);
+    for (uint64_t m = members_[index(kEvLinkDrop)]; m != 0; m &= m - 1) all_[std::countr_zero(m)]->on_link_drop(h, r, n);
   }
   void on_decode_error(int h, const absl::Status& e, Instant n) override {
-    for (auto* o : list_) o->on_decode_error(h, e, n);
+    for (uint64_t m = members_[index(kEvDecodeError)]; m != 0; m &= m - 1) all_[std::countr_zero(m)]->on_decode_error(h, e, n);
   }
   void on_app_call(int h, const AppCall& c, Instant n) override {
-    for (auto* o : list_) o->on_app_call(h, c, n);
+    for (uint64_t m = members_[index(kEvAppCall)]; m != 0; m &= m - 1) all_[std::countr_zero(m)]->on_app_call(h, c, n);
   }
   void on_inject(int h, const IpPacket& p, Instant n) override {
-    for (auto* o : list_) o->on_inject(h, p, n);
+    for (uint64_t m = members_[index(kEvInject)]; m != 0; m &= m - 1) all_[std::countr_zero(m)]->on_inject(h, p, n);
   }
   void on_expectation_failed(int i, const std::string& w, Instant n) override {
-    for (auto* o : list_) o->on_expectation_failed(i, w, n);
+    for (uint64_t m = members_[index(kEvExpectationFailed)]; m != 0; m &= m - 1) all_[std::countr_zero(m)]->on_expectation_failed(i, w, n);
   }
   void on_run_end(Instant n) override {
-    for (auto* o : list_) o->on_run_end(n);
+    for (uint64_t m = members_[index(kEvRunEnd)]; m != 0; m &= m - 1) all_[std::countr_zero(m)]->on_run_end(n);
   }
 
  private:
   // A run has a handful of observers (the oracles, a trace, a pcap, the fuzzer's
-  // feedback); keeping them inline spares every run its list's allocations.
-  absl::InlinedVector<RunObserver*, 8> list_;
+  // feedback); keeping them inline spares every run its lists' allocations.
+  static constexpr size_t kMaxObservers = 64;
+  static constexpr int index(RunEvent e) { return std::countr_zero(static_cast<uint32_t>(e)); }
+
+  RunObserver* all_[kMaxObservers];  // the first count_ are set
+  size_t count_ = 0;
+  // Per event, a bit per observer in all_ that handles it: dispatch walks the set
+  // bits, so observers keep the order they were added in.
+  uint64_t members_[kNumRunEvents] = {};
+  uint32_t handled_ = 0;
 };
 
 // Adapts one host's stack Observer callbacks to a RunObserver with its index.

@@ -109,6 +109,7 @@ struct Host {
 class LivenessChecker final : public Oracle {
  public:
   explicit LivenessChecker(const OracleContext& ctx) : Oracle(ctx) {}
+  uint32_t handled_events() const override { return events_overridden_by<LivenessChecker>(); }
 
   void on_created(int h, ConnId id, ConnId parent, const FourTuple&, Instant) override {
     Conn& c = conns_.fresh(h, id);

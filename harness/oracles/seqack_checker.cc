@@ -238,6 +238,7 @@ struct Conn {
 class SeqAckChecker final : public Oracle {
  public:
   explicit SeqAckChecker(const OracleContext& ctx) : Oracle(ctx) {}
+  uint32_t handled_events() const override { return events_overridden_by<SeqAckChecker>(); }
 
   void on_created(int h, ConnId id, ConnId, const FourTuple&, Instant) override {
     conns_.fresh(h, id);

@@ -162,6 +162,7 @@ struct Conn {
 class StateChecker final : public Oracle {
  public:
   explicit StateChecker(const OracleContext& ctx) : Oracle(ctx) {}
+  uint32_t handled_events() const override { return events_overridden_by<StateChecker>(); }
 
   void on_created(int h, ConnId id, ConnId parent, const FourTuple&, Instant) override {
     Conn& c = conns_.fresh(h, id);

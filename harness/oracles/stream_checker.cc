@@ -69,6 +69,7 @@ struct Conn {
 class StreamChecker final : public Oracle {
  public:
   explicit StreamChecker(const OracleContext& ctx) : Oracle(ctx) {}
+  uint32_t handled_events() const override { return events_overridden_by<StreamChecker>(); }
 
   void on_created(int h, ConnId id, ConnId, const FourTuple& tuple, Instant) override {
     Conn& c = conns_.fresh(h, id);

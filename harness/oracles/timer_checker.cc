@@ -116,6 +116,7 @@ struct Conn {
 class TimerChecker final : public Oracle {
  public:
   explicit TimerChecker(const OracleContext& ctx) : Oracle(ctx) {}
+  uint32_t handled_events() const override { return events_overridden_by<TimerChecker>(); }
 
   void on_created(int h, ConnId id, ConnId, const FourTuple&, Instant) override {
     conns_.fresh(h, id);

@@ -82,6 +82,7 @@ constexpr Instant kNever{INT64_MAX};
 class TimeWaitChecker final : public Oracle {
  public:
   explicit TimeWaitChecker(const OracleContext& ctx) : Oracle(ctx) {}
+  uint32_t handled_events() const override { return events_overridden_by<TimeWaitChecker>(); }
 
   void on_created(int h, ConnId id, ConnId parent, const FourTuple& t, Instant now) override {
     tick(now);

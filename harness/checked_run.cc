@@ -47,14 +47,20 @@ CheckedRunResult run_checked(Scenario scenario, const CheckedRunOptions& options
                              ViolationSink* sink) {
   scenario.header = sanitized(scenario.header);  // the oracles judge the run as it is run
   TeeSink tee(sink);
+  // The oracles, then the caller's observers, in that order; with oracles on they
+  // all hang off the OracleSet, which counts the events its checkers cite.
   RunObserverList list;
   std::optional<OracleSet> oracles;
+  RunObserver* observer = nullptr;
   if (options.oracles) {
     oracles.emplace(scenario.header, &tee);
-    list.add(&*oracles);
+    for (RunObserver* o : options.observers) oracles->add_observer(o);
+    observer = &*oracles;
+  } else {
+    for (RunObserver* o : options.observers) list.add(o);
+    if (!list.empty()) observer = &list;
   }
-  for (RunObserver* o : options.observers) list.add(o);
-  Simulation sim(std::move(scenario), list.empty() ? nullptr : &list, options.limits);
+  Simulation sim(std::move(scenario), observer, options.limits);
   CheckedRunResult r;
   r.run = sim.run();
   if (oracles) oracles->finish(r.run.quiet, r.run.end);

@@ -75,8 +75,7 @@ Simulation::Simulation(Scenario scenario, RunObserver* observer, RunLimits limit
   for (int i = 0; i < n; ++i) {
     Observer* obs = nullptr;
     if (observer_) {
-      adapters_.push_back(std::make_unique<HostObserverAdapter>(i, observer_));
-      obs = adapters_.back().get();
+      obs = &adapters_[i].emplace(i, observer_);
     }
     Host::Options opts{host_address(h.family, i), h.config, derive_seed(h.seed, 20 + i)};
     hosts_.push_back(std::make_unique<Host>(opts, isn_, obs));
@@ -90,8 +89,6 @@ Simulation::Simulation(Scenario scenario, RunObserver* observer, RunLimits limit
                                               LinkContext{i, observer_, &now_}, link_outputs_.back().get()));
     }
   }
-  sockets_.resize(2);
-  last_tcb_.resize(2);
   for (const Op& op : scenario_.ops) strict_ |= op.kind == OpKind::kExpect;
 }
 
@@ -512,8 +509,7 @@ void Simulation::expect(size_t index, const Op& op) {
                                          format_instant(now_), ", but nothing was sent"));
     return;
   }
-  Sent sent = std::move(unexpected_.front());
-  unexpected_.pop_front();
+  Sent sent = unexpected_.pop_front();
   const Segment& s = sent.seg;
   // packetdrill numbering: our seq relative to the host's ISS, ack relative to the
   // scripted peer's ISN.

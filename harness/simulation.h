@@ -13,13 +13,14 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <array>
 #include <memory>
 #include <optional>
 #include <queue>
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "harness/injector.h"
 #include "harness/link.h"
 #include "harness/run_observer.h"
@@ -113,12 +114,14 @@ class Simulation {
   bool wire_bytes_wanted_;  // asked of the observer once, when the simulation is built
   RunLimits limits_;
   Rfc6528IsnGenerator isn_;
-  std::vector<std::unique_ptr<HostObserverAdapter>> adapters_;
-  std::vector<std::unique_ptr<Host>> hosts_;
+  // A run has one host or two. Adapters live in place (hosts keep pointers to
+  // them); building a run used to allocate for each of these.
+  std::optional<HostObserverAdapter> adapters_[2];
+  absl::InlinedVector<std::unique_ptr<Host>, 2> hosts_;
   std::vector<std::unique_ptr<LinkOutput>> link_outputs_;
   std::vector<std::unique_ptr<Link>> links_;  // links_[h]: from host h
-  std::vector<std::vector<Socket>> sockets_;  // per host, in creation order
-  std::vector<std::optional<TcbSnapshot>> last_tcb_;  // per host: last injection target
+  std::array<std::vector<Socket>, 2> sockets_;  // per host, in creation order
+  std::array<std::optional<TcbSnapshot>, 2> last_tcb_;  // per host: last injection target
 
   std::priority_queue<Arrival, std::vector<Arrival>, Later> arrivals_;
   uint64_t next_order_ = 0;
@@ -130,7 +133,27 @@ class Simulation {
     Instant at;
     Segment seg;
   };
-  std::deque<Sent> unexpected_;
+  // First in, first out; unlike std::deque it allocates only once used, and only
+  // scripted endpoint runs use it.
+  class SentQueue {
+   public:
+    bool empty() const { return head_ == items_.size(); }
+    const Sent& front() const { return items_[head_]; }
+    void push_back(Sent s) { items_.push_back(std::move(s)); }
+    Sent pop_front() {
+      Sent s = std::move(items_[head_++]);
+      if (empty()) {
+        items_.clear();
+        head_ = 0;
+      }
+      return s;
+    }
+
+   private:
+    std::vector<Sent> items_;
+    size_t head_ = 0;
+  };
+  SentQueue unexpected_;
   bool strict_ = false;  // the scenario has expectations
   std::vector<uint8_t> wire_;  // reused encode buffer
   std::vector<uint8_t> app_buf_;  // reused app send/read buffer

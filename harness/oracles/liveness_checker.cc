@@ -299,4 +299,8 @@ std::unique_ptr<Oracle> make_liveness_checker(const OracleContext& ctx) {
   return std::make_unique<LivenessChecker>(ctx);
 }
 
+Oracle* make_liveness_checker_in(CheckerArena& arena, const OracleContext& ctx) {
+  return arena.make<LivenessChecker>(ctx);
+}
+
 }  // namespace synfin::harness

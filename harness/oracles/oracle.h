@@ -12,6 +12,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
+#include "harness/oracles/checker_arena.h"
 #include "harness/oracles/violation.h"
 #include "harness/run_observer.h"
 #include "harness/scenario.h"
@@ -58,6 +59,8 @@ class OracleSet final : public RunObserver {
   // Builds the full set of checkers for a scenario.
   OracleSet(const ScenarioHeader& header, ViolationSink* sink);
   ~OracleSet() override;
+  OracleSet(const OracleSet&) = delete;
+  OracleSet& operator=(const OracleSet&) = delete;
 
   void finish(bool quiet, Instant now);
 
@@ -87,13 +90,17 @@ class OracleSet final : public RunObserver {
   void add_observer(RunObserver* o) { fanout_.add(o); }
 
   size_t checker_count() const { return checkers_.size(); }
+  // Whether every checker fit in the set's own buffer (none came from the heap).
+  bool checkers_in_place() const { return arena_.overflowed() == 0; }
   bool needs_wire_bytes() const override { return fanout_.needs_wire_bytes(); }
 
  private:
   uint64_t events_ = 0;
   RunObserverList fanout_;
-  // Six checkers; inline, so building the set allocates only the checkers.
-  absl::InlinedVector<std::unique_ptr<Oracle>, 6> checkers_;
+  // The checkers live in arena_ and are destroyed by ~OracleSet: building a set
+  // allocates nothing.
+  CheckerArena arena_;
+  absl::InlinedVector<Oracle*, 6> checkers_;
 };
 
 }  // namespace synfin::harness

@@ -5,16 +5,17 @@ namespace synfin::harness {
 
 OracleSet::OracleSet(const ScenarioHeader& header, ViolationSink* sink) {
   OracleContext ctx{header, sink, &events_};
-  for (auto make : {make_seqack_checker, make_stream_checker, make_state_checker,
-                    make_timewait_checker, make_timer_checker, make_liveness_checker}) {
-    std::unique_ptr<Oracle> o = make(ctx);
-    if (!o) continue;
-    fanout_.add(o.get());
-    checkers_.push_back(std::move(o));
+  for (auto make : {make_seqack_checker_in, make_stream_checker_in, make_state_checker_in,
+                    make_timewait_checker_in, make_timer_checker_in, make_liveness_checker_in}) {
+    Oracle* o = make(arena_, ctx);
+    fanout_.add(o);
+    checkers_.push_back(o);
   }
 }
 
-OracleSet::~OracleSet() = default;
+OracleSet::~OracleSet() {
+  for (Oracle* o : checkers_) o->~Oracle();
+}
 
 void OracleSet::finish(bool quiet, Instant now) {
   for (auto& c : checkers_) c->finish(quiet, now);

@@ -923,4 +923,8 @@ std::unique_ptr<Oracle> make_seqack_checker(const OracleContext& ctx) {
   return std::make_unique<SeqAckChecker>(ctx);
 }
 
+Oracle* make_seqack_checker_in(CheckerArena& arena, const OracleContext& ctx) {
+  return arena.make<SeqAckChecker>(ctx);
+}
+
 }  // namespace synfin::harness

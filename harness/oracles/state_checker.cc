@@ -337,4 +337,8 @@ std::unique_ptr<Oracle> make_state_checker(const OracleContext& ctx) {
   return std::make_unique<StateChecker>(ctx);
 }
 
+Oracle* make_state_checker_in(CheckerArena& arena, const OracleContext& ctx) {
+  return arena.make<StateChecker>(ctx);
+}
+
 }  // namespace synfin::harness

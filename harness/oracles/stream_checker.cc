@@ -279,4 +279,8 @@ std::unique_ptr<Oracle> make_stream_checker(const OracleContext& ctx) {
   return std::make_unique<StreamChecker>(ctx);
 }
 
+Oracle* make_stream_checker_in(CheckerArena& arena, const OracleContext& ctx) {
+  return arena.make<StreamChecker>(ctx);
+}
+
 }  // namespace synfin::harness

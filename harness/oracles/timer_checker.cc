@@ -431,4 +431,8 @@ std::unique_ptr<Oracle> make_timer_checker(const OracleContext& ctx) {
   return std::make_unique<TimerChecker>(ctx);
 }
 
+Oracle* make_timer_checker_in(CheckerArena& arena, const OracleContext& ctx) {
+  return arena.make<TimerChecker>(ctx);
+}
+
 }  // namespace synfin::harness

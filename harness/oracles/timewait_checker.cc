@@ -448,4 +448,8 @@ std::unique_ptr<Oracle> make_timewait_checker(const OracleContext& ctx) {
   return std::make_unique<TimeWaitChecker>(ctx);
 }
 
+Oracle* make_timewait_checker_in(CheckerArena& arena, const OracleContext& ctx) {
+  return arena.make<TimeWaitChecker>(ctx);
+}
+
 }  // namespace synfin::harness

@@ -6,7 +6,11 @@
 # execution, a figure that does not depend on how busy the machine is.
 #
 # usage: ci/bench.sh [--repeat N] [--targets a,b,...] [--no-asan] [--no-instructions]
+#                    [--cpu N] [--per-core]
 #   --repeat N   passes over each target's corpus per timing (default 200)
+#   --cpu N      pin every timing to core N (taskset)
+#   --per-core   also time the speed build on each online core, next to a neutral
+#                reference (sha256 of 256 MiB): virtual machines' cores can differ
 # Numbers are wall-clock on this machine; run it on an idle one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,17 +20,28 @@ repeat=200
 targets="segment_codec_fuzzer,endpoint_fuzzer,connection_fuzzer,scenario_text_fuzzer"
 asan=1
 instructions=1
+cpu=""
+per_core=0
 while [ $# -gt 0 ]; do
   case "$1" in
+    --cpu) cpu="$2"; shift 2 ;;
+    --per-core) per_core=1; shift ;;
     --repeat) repeat="$2"; shift 2 ;;
     --targets) targets="$2"; shift 2 ;;
     --no-asan) asan=0; shift ;;
     --no-instructions) instructions=0; shift ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "ci/bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 [[ "$repeat" =~ ^[0-9]+$ && "$repeat" -gt 0 ]] || { echo "ci/bench.sh: --repeat must be a positive number" >&2; exit 2; }
+if [ -n "$cpu" ] || [ "$per_core" = 1 ]; then
+  command -v taskset >/dev/null || { echo "ci/bench.sh: --cpu and --per-core need taskset (util-linux)" >&2; exit 2; }
+fi
+if [ -n "$cpu" ]; then
+  [[ "$cpu" =~ ^[0-9]+$ ]] || { echo "ci/bench.sh: --cpu must be a core number, not '$cpu'" >&2; exit 2; }
+  taskset -c "$cpu" true 2>/dev/null || { echo "ci/bench.sh: --cpu $cpu: no such online core" >&2; exit 2; }
+fi
 
 bash ci/deps.sh
 ncpu=$(nproc 2>/dev/null || echo 2)
@@ -54,6 +69,8 @@ corpus_of() {  # every committed input of a target: seeds and regressions
   echo "${dirs[@]}"
 }
 field() { sed -nE "s#(^|.* )$1 ([0-9.]+).*#\2#p"; }
+# Runs a command pinned to --cpu when one was given.
+pinned() { if [ -n "$cpu" ]; then taskset -c "$cpu" "$@"; else "$@"; fi; }
 
 instr_per_exec() {  # instr_per_exec BINARY DIRS...: (I(2r) - I(r)) / (r * inputs), startup cancels out
   local bin=$1; shift
@@ -72,13 +89,13 @@ have_valgrind=0
 printf '\n%-22s %7s %12s %10s %12s %10s %14s\n' target inputs "exec/s" "us/exec" "asan exec/s" "asan us" "instr/exec"
 for t in "${target_list[@]}"; do
   read -r -a dirs <<< "$(seeds_of "$t")"
-  fast=$(build/bench/fuzz/"$t" --repeat "$repeat" "${dirs[@]}")
+  fast=$(pinned build/bench/fuzz/"$t" --repeat "$repeat" "${dirs[@]}")
   inputs=$(echo "$fast" | field inputs)
   eps=$(echo "$fast" | field "exec/s")
   us=$(echo "$fast" | field "us/exec")
   aeps=-; aus=-
   if [ "$asan" = 1 ]; then
-    slow=$(build/bench-asan/fuzz/"$t" --repeat $(( (repeat + 9) / 10 )) "${dirs[@]}")
+    slow=$(pinned build/bench-asan/fuzz/"$t" --repeat $(( (repeat + 9) / 10 )) "${dirs[@]}")
     aeps=$(echo "$slow" | field "exec/s"); aus=$(echo "$slow" | field "us/exec")
   fi
   ipe=-
@@ -86,11 +103,31 @@ for t in "${target_list[@]}"; do
   printf '%-22s %7s %12s %10s %12s %10s %14s\n' "$t" "$inputs" "$eps" "$us" "$aeps" "$aus" "$ipe"
 done
 
+if [ "$per_core" = 1 ]; then
+  # The same timing on each core, and how long each takes for a fixed neutral job:
+  # when the reference differs between cores, so will every figure above.
+  ref_file=$(mktemp)
+  trap 'rm -f "$ref_file"' EXIT
+  head -c $((256 << 20)) /dev/zero > "$ref_file"
+  printf '\nper core, speed build exec/s (ref: seconds for sha256sum of 256 MiB)\n%-5s %6s' core ref
+  for t in "${target_list[@]}"; do printf ' %22s' "$t"; done
+  printf '\n'
+  for c in $(taskset -pc $$ | sed 's/.*: //' | tr ',' '\n' | while IFS=- read -r a b; do seq "$a" "${b:-$a}"; done); do
+    s0=$(date +%s.%N); taskset -c "$c" sha256sum "$ref_file" >/dev/null; s1=$(date +%s.%N)
+    printf '%-5s %6.2f' "$c" "$(awk -v a="$s0" -v b="$s1" 'BEGIN { print b - a }')"
+    for t in "${target_list[@]}"; do
+      read -r -a dirs <<< "$(seeds_of "$t")"
+      printf ' %22s' "$(taskset -c "$c" build/bench/fuzz/"$t" --repeat "$repeat" "${dirs[@]}" | field "exec/s")"
+    done
+    printf '\n'
+  done
+fi
+
 # One full replay of everything committed, as ctest does it (the speed build).
 start=$(date +%s.%N)
 for t in "${target_list[@]}"; do
   read -r -a dirs <<< "$(corpus_of "$t")"
-  build/bench/fuzz/"$t" "${dirs[@]}" >/dev/null
+  pinned build/bench/fuzz/"$t" "${dirs[@]}" >/dev/null
 done
 end=$(date +%s.%N)
 awk -v s="$start" -v e="$end" -v n="${#target_list[@]}" \

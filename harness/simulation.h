@@ -12,8 +12,8 @@
 // host 0 sends is checked against the scenario's expectations.
 #pragma once
 
-#include <cstdint>
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <queue>

@@ -29,9 +29,9 @@ class ConnTable {
   };
   // A run has one or two hosts and a handful of connections each (the stack's ids
   // start at 1, so slot 0 stays unused). Keeping that many in the table itself
-  // saves each checker two allocations per host per run, which were a twentieth
-  // of a short fuzz run; more hosts or connections spill to the heap. About 1 KiB
-  // of slots per host stays inline, at least four.
+  // saves each checker two allocations per host per run; more hosts or
+  // connections spill to the heap. About 512 bytes of slots per host stay inline,
+  // at least four slots.
   static constexpr size_t kInlineSlots = std::max<size_t>(4, 512 / sizeof(Slot));
   using Slots = absl::InlinedVector<Slot, kInlineSlots>;
 
@@ -91,7 +91,6 @@ class ConnTable {
   }
 
  private:
-
   // Out of line: creation is rare next to lookups, which stay small enough to inline.
   // A slot not in use always holds a default record (fresh, or reset by erase),
   // so creating one only marks it.

@@ -95,7 +95,11 @@ for t in "${target_list[@]}"; do
   us=$(echo "$fast" | field "us/exec")
   aeps=-; aus=-
   if [ "$asan" = 1 ]; then
-    slow=$(pinned build/bench-asan/fuzz/"$t" --repeat $(( (repeat + 9) / 10 )) "${dirs[@]}")
+    # ASan's allocator keeps freed memory in quarantine (256 MiB) and hands out
+    # fresh pages until that fills; timed from a cold start, the first seconds
+    # measured page faults (half the speed a long campaign sees).
+    slow=$(pinned build/bench-asan/fuzz/"$t" --warmup $(( (repeat + 1) / 2 )) \
+             --repeat $(( (repeat + 9) / 10 )) "${dirs[@]}")
     aeps=$(echo "$slow" | field "exec/s"); aus=$(echo "$slow" | field "us/exec")
   fi
   ipe=-

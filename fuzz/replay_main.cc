@@ -2,8 +2,9 @@
 // order) through a target's LLVMFuzzerTestOneInput. Works with any compiler, so
 // ctest replays every committed corpus and regression input on each test run.
 // With --repeat N it is also the benchmark driver (ci/bench.sh): every input N
-// times, then executions per second of wall time. The clock lives here, in the
-// driver, never in what it drives.
+// times, then executions per second of wall time; --warmup W first runs every
+// input W times untimed (a sanitizer's allocator takes a while to reach its steady
+// state). The clock lives here, in the driver, never in what it drives.
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -20,6 +21,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 namespace {
 
+// Parses the count after a flag; false (with a message) unless it is a positive number.
+bool parse_count(const char* flag, const char* text, uint64_t& out) {
+  const char* end = text + std::strlen(text);
+  auto [ptr, ec] = std::from_chars(text, end, out);
+  if (ec != std::errc() || ptr != end || out == 0) {
+    std::fprintf(stderr, "%s: expected a positive count, got '%s'\n", flag, text);
+    return false;
+  }
+  return true;
+}
+
 bool read_file(const std::filesystem::path& p, std::vector<uint8_t>& out) {
   std::ifstream in(p, std::ios::binary);
   if (!in) return false;
@@ -32,23 +44,25 @@ bool read_file(const std::filesystem::path& p, std::vector<uint8_t>& out) {
 int main(int argc, char** argv) {
   if (argc < 2 || std::string(argv[1]) == "--help") {
     std::fprintf(stderr,
-                 "usage: %s [--repeat N] FILE_OR_DIR...\n"
+                 "usage: %s [--repeat N [--warmup W]] FILE_OR_DIR...\n"
                  "runs each input through the fuzz target once (N times with --repeat,\n"
-                 "then prints executions per second)\n",
+                 "then prints executions per second; W untimed times before that)\n",
                  argv[0]);
     return argc < 2 ? 2 : 0;
   }
   int first = 1;
   uint64_t repeat = 0;  // 0: a plain replay, no timing
-  if (std::strcmp(argv[1], "--repeat") == 0) {
-    const char* n = argc > 2 ? argv[2] : "";
-    const char* end = n + std::strlen(n);
-    auto [ptr, ec] = std::from_chars(n, end, repeat);
-    if (ec != std::errc() || ptr != end || repeat == 0) {
-      std::fprintf(stderr, "--repeat: expected a positive count, got '%s'\n", n);
-      return 2;
-    }
-    first = 3;
+  uint64_t warmup = 0;
+  while (first < argc && (std::strcmp(argv[first], "--repeat") == 0 ||
+                          std::strcmp(argv[first], "--warmup") == 0)) {
+    const bool is_repeat = std::strcmp(argv[first], "--repeat") == 0;
+    const char* value = first + 1 < argc ? argv[first + 1] : "";
+    if (!parse_count(argv[first], value, is_repeat ? repeat : warmup)) return 2;
+    first += 2;
+  }
+  if (warmup > 0 && repeat == 0) {
+    std::fprintf(stderr, "--warmup: only with --repeat (a plain replay is not timed)\n");
+    return 2;
   }
   std::vector<std::filesystem::path> files;
   for (int i = first; i < argc; ++i) {
@@ -79,6 +93,9 @@ int main(int argc, char** argv) {
     for (const auto& in : inputs) LLVMFuzzerTestOneInput(in.data(), in.size());
     std::printf("replayed %zu inputs\n", inputs.size());
     return 0;
+  }
+  for (uint64_t r = 0; r < warmup; ++r) {
+    for (const auto& in : inputs) LLVMFuzzerTestOneInput(in.data(), in.size());
   }
   const auto start = std::chrono::steady_clock::now();
   for (uint64_t r = 0; r < repeat; ++r) {

@@ -150,10 +150,18 @@ void Host::receive(Instant now, const IpPacket& packet) {
     // RFC 1122 4.2.2.13: "When a connection is [in TIME-WAIT], a new SYN may be
     // accepted if its sequence number is larger than the largest sequence number
     // used on the previous connection incarnation" (when Config allows it).
+    const auto l = listeners_.find(seg.dst_port);
     const bool reuse = c.state() == State::kTimeWait &&
                        config_.time_wait_syn == TimeWaitSynPolicy::kReuseIfSeqGreater &&
                        seg.flags.syn() && !seg.flags.ack() && !seg.flags.rst() &&
-                       seq_gt(seg.seq, c.rcv_nxt()) && listeners_.contains(seg.dst_port);
+                       seq_gt(seg.seq, c.rcv_nxt()) && l != listeners_.end();
+    if (reuse && backlog_full(l->second)) {
+      // The listener could not take the new incarnation, so the SYN is dropped as
+      // at any full listener, before the TIME-WAIT connection is set aside: it
+      // keeps answering for the 4-tuple.
+      ++stats_.backlog_drops;
+      return;
+    }
     if (!reuse) {
       c.on_segment(now, seg, scratch_);
       flush(c);
@@ -174,8 +182,7 @@ void Host::receive(Instant now, const IpPacket& packet) {
   if (auto l = listeners_.find(seg.dst_port); l != listeners_.end()) {
     Listener& listener = l->second;
     const bool opening = seg.flags.syn() && !seg.flags.ack() && !seg.flags.rst();
-    if (opening && static_cast<int>(listener.embryos.size() + listener.accept_queue.size()) >=
-                       listener.backlog) {
+    if (opening && backlog_full(listener)) {
       ++stats_.backlog_drops;
       return;
     }
@@ -194,6 +201,10 @@ void Host::receive(Instant now, const IpPacket& packet) {
     return;
   }
   reply_no_tcb(now, tuple, seg);
+}
+
+bool Host::backlog_full(const Listener& l) const {
+  return static_cast<int>(l.embryos.size() + l.accept_queue.size()) >= l.backlog;
 }
 
 void Host::reply_no_tcb(Instant now, const FourTuple& tuple, const Segment& seg) {

@@ -148,6 +148,9 @@ class Host {
   std::vector<ConnId> detach_listener(uint16_t port, ConnId listener);
   void reset_children(const std::vector<ConnId>& children, Instant now);
   void reply_no_tcb(Instant now, const FourTuple& tuple, const Segment& seg);
+  // Whether the listener holds as many children (half-open and not yet accepted)
+  // as its backlog allows: a new SYN is then dropped.
+  bool backlog_full(const Listener& l) const;
   std::optional<Instant> earliest_deadline(bool idle_probes) const;
   // Every non-const public call starts here: it may change a timer.
   void forget_next_deadline() { deadline_known_ = {false, false}; }

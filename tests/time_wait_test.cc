@@ -244,3 +244,39 @@ TEST_CASE("RFC 1122 4.2.2.13 (2): if the reopening SYN was an old duplicate, TIM
   REQUIRE(c != nullptr);
   CHECK(c->state() == State::kTimeWait);
 }
+
+TEST_CASE(
+    "TimeWaitSynPolicy::kReuseIfSeqGreater: a reopening SYN a full listener drops leaves "
+    "TIME-WAIT answering for the 4-tuple",
+    "[time-wait][syn]") {
+  // The SYN qualifies under RFC 1122 4.2.2.13, but the listener's backlog is full,
+  // so no new incarnation can open. The SYN is dropped as at any full listener,
+  // and the TIME-WAIT TCB goes on owning the 4-tuple: a retransmitted FIN is
+  // still acknowledged by it (RFC 9293 3.10.7.4) and the 2 MSL timer keeps running.
+  Config cfg;
+  cfg.time_wait_syn = TimeWaitSynPolicy::kReuseIfSeqGreater;
+  cfg.default_backlog = 1;
+  RfcEndpoint t(cfg);
+  t.time_wait(Open::kPassive);
+  const ConnId tw = t.sock();
+  const auto deadline = t.conn().timer(TimerKind::kTimeWait);
+  // Another peer port's half-open connection fills the backlog of one.
+  t.deliver_from(kRemotePort + 1, {.seq = 70000, .flags = kSyn});
+  REQUIRE(t.take_tx().size() == 1);  // its SYN-ACK
+  const uint64_t drops = t.host().stats().backlog_drops;
+
+  t.deliver({.seq = kIrs + 2 + 50000, .flags = kSyn});
+  t.expect_nothing();
+  CHECK(t.host().stats().backlog_drops == drops + 1);
+  CHECK(t.host().stats().new_incarnations == 0);
+  REQUIRE(t.by_tuple() != nullptr);
+  CHECK(t.by_tuple()->id() == tw);
+  CHECK(t.state() == State::kTimeWait);
+
+  t.advance(Duration::millis(500));  // before the other peer's SYN-ACK is retransmitted
+  t.deliver({.seq = kIrs + 1, .ack = kIss + 2, .flags = kFin | kAck});
+  t.expect_tx({{.seq = kIss + 2, .ack = kIrs + 2, .flags = kAck}});
+  CHECK(t.state() == State::kTimeWait);
+  REQUIRE(deadline.has_value());
+  CHECK(t.conn().timer(TimerKind::kTimeWait) == *deadline + Duration::millis(500));  // restarted
+}

@@ -562,6 +562,34 @@ TEST_CASE("seqack with RFC 7323 timestamps: PAWS may drop an older segment, not 
     f.end(e);
     CHECK(f.sink.has("seqack.acceptable-data-dropped"));
   }
+  SECTION("TSval after the newest the peer sent but before an older one: PAWS, clean") {
+    // Serial order is not transitive across 2^31: 5000 < M < X, yet X < 5000. A
+    // receiver whose TS.Recent is still 5000 (M came on a segment it did not
+    // take) drops X as old.
+    const uint32_t m = 5000u + (1u << 31) - 1000u;
+    const uint32_t x = m + 2000u;
+    Segment ack = make_segment(kAck, kIrs + 1, kIss + 1);
+    ack.options.timestamps = Timestamps{m, 100};
+    f.in(ack, e);
+    f.end(e);
+    REQUIRE_CLEAN(f);
+    f.in(data(x), e);
+    f.out(make_segment(kAck, kIss + 1, kIrs + 1), e);
+    f.end(e);
+    CHECK_CLEAN(f);
+  }
+  SECTION("TSval after every one the peer sent: dropping it fires") {
+    const uint32_t m = 5000u + (1u << 30);
+    Segment ack = make_segment(kAck, kIrs + 1, kIss + 1);
+    ack.options.timestamps = Timestamps{m, 100};
+    f.in(ack, e);
+    f.end(e);
+    REQUIRE_CLEAN(f);
+    f.in(data(m + 1), e);
+    f.out(make_segment(kAck, kIss + 1, kIrs + 1), e);
+    f.end(e);
+    CHECK(f.sink.has("seqack.acceptable-data-dropped"));
+  }
   SECTION("no TSopt, not required by Config: dropping it fires") {
     f.in(make_segment(kAck, kIrs + 1, kIss + 1, 65535, 100), e);
     f.out(make_segment(kAck, kIss + 1, kIrs + 1), e);

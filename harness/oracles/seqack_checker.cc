@@ -179,6 +179,38 @@ class RangeSet {
 
 bool synchronized(State s) { return kSynchronizedStates.contains(s); }
 
+// The TSvals the peer has sent on a connection, as far as PAWS goes: TS.Recent is
+// always one of them, so a segment may be dropped as old exactly when its TSval is
+// before one of them. No single "newest" stands in for the lot: serial order is
+// not transitive across more than 2^31, so a TSval can be after the newest sent
+// and still before the one the receiver kept (RFC 7323 5.3 R1). Past kMax
+// distinct values the set stops keeping track and every TSval may be old.
+class PeerTsvals {
+ public:
+  void add(uint32_t t) {
+    if (saturated_ || std::find(v_.begin(), v_.end(), t) != v_.end()) return;
+    if (v_.size() == kMax) {
+      saturated_ = true;
+      v_.clear();
+      return;
+    }
+    v_.push_back(t);
+  }
+  // Whether PAWS may find `t` older than the receiver's TS.Recent.
+  bool may_be_old(uint32_t t) const {
+    if (saturated_) return true;
+    for (uint32_t sent : v_) {
+      if (serial::before(t, sent)) return true;
+    }
+    return false;
+  }
+
+ private:
+  static constexpr size_t kMax = 64;
+  absl::InlinedVector<uint32_t, 4> v_;
+  bool saturated_ = false;
+};
+
 struct Conn {
   uint32_t reported = 0;  // bit per Id
 
@@ -202,8 +234,7 @@ struct Conn {
   // it, and the newest TSval the peer has sent this connection.
   bool our_ts = false;
   bool peer_ts = false;
-  bool have_peer_tsval = false;
-  uint32_t peer_tsval_max = 0;
+  PeerTsvals peer_tsvals;  // every TSval the peer has sent this connection
   bool in_ts_may_drop = false;  // the segment in this step may be dropped (see judge_step)
 
   // ---- the last snapshot's values ----
@@ -277,16 +308,11 @@ class SeqAckChecker final : public Oracle {
     // without a TSopt, a TCP SHOULD silently drop the segment" (3.2; with
     // Config::timestamps_required), and PAWS
     // treats one whose TSval is older than TS.Recent as not acceptable (5.3 R1).
-    // TS.Recent never exceeds the newest TSval the peer sent, so a segment older
-    // than that may be dropped; the checker does not model TS.Recent exactly.
-    c.in_ts_may_drop =
-        c.our_ts && c.peer_ts && !s.flags.rst() &&
-        (s.ts ? c.have_peer_tsval && serial::before(s.tsval, c.peer_tsval_max)
-              : config().timestamps_required);
-    if (s.ts && (!c.have_peer_tsval || after(s.tsval, c.peer_tsval_max))) {
-      c.have_peer_tsval = true;
-      c.peer_tsval_max = s.tsval;
-    }
+    // TS.Recent is one of the TSvals the peer sent, so a segment older than any of
+    // them may be dropped; the checker does not model which one it is.
+    c.in_ts_may_drop = c.our_ts && c.peer_ts && !s.flags.rst() &&
+                       (s.ts ? c.peer_tsvals.may_be_old(s.tsval) : config().timestamps_required);
+    if (s.ts) c.peer_tsvals.add(s.tsval);
   }
 
   void on_inject(int h, const IpPacket& p, Instant) override {

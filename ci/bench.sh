@@ -113,17 +113,25 @@ if [ "$per_core" = 1 ]; then
   ref_file=$(mktemp)
   trap 'rm -f "$ref_file"' EXIT
   head -c $((256 << 20)) /dev/zero > "$ref_file"
-  printf '\nper core, speed build exec/s (ref: seconds for sha256sum of 256 MiB)\n%-5s %6s' core ref
+  ref_seconds() {  # ref_seconds CORE: how long the reference job takes there
+    local s0 s1
+    s0=$(date +%s.%N); taskset -c "$1" sha256sum "$ref_file" >/dev/null; s1=$(date +%s.%N)
+    awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.2f", b - a }'
+  }
+  # The reference runs before and after each core's timings: a core that slowed
+  # down in between shows it.
+  printf '\nper core, speed build exec/s (ref: seconds for sha256sum of 256 MiB, before/after)\n'
+  printf '%-5s %11s' core ref
   for t in "${target_list[@]}"; do printf ' %22s' "$t"; done
   printf '\n'
   for c in $(taskset -pc $$ | sed 's/.*: //' | tr ',' '\n' | while IFS=- read -r a b; do seq "$a" "${b:-$a}"; done); do
-    s0=$(date +%s.%N); taskset -c "$c" sha256sum "$ref_file" >/dev/null; s1=$(date +%s.%N)
-    printf '%-5s %6.2f' "$c" "$(awk -v a="$s0" -v b="$s1" 'BEGIN { print b - a }')"
+    before=$(ref_seconds "$c")
+    row=""
     for t in "${target_list[@]}"; do
       read -r -a dirs <<< "$(seeds_of "$t")"
-      printf ' %22s' "$(taskset -c "$c" build/bench/fuzz/"$t" --repeat "$repeat" "${dirs[@]}" | field "exec/s")"
+      row+=$(printf ' %22s' "$(taskset -c "$c" build/bench/fuzz/"$t" --repeat "$repeat" "${dirs[@]}" | field "exec/s")")
     done
-    printf '\n'
+    printf '%-5s %11s%s\n' "$c" "$before/$(ref_seconds "$c")" "$row"
   done
 fi
 

@@ -150,11 +150,14 @@ void Host::receive(Instant now, const IpPacket& packet) {
     // RFC 1122 4.2.2.13: "When a connection is [in TIME-WAIT], a new SYN may be
     // accepted if its sequence number is larger than the largest sequence number
     // used on the previous connection incarnation" (when Config allows it).
-    const auto l = listeners_.find(seg.dst_port);
-    const bool reuse = c.state() == State::kTimeWait &&
-                       config_.time_wait_syn == TimeWaitSynPolicy::kReuseIfSeqGreater &&
-                       seg.flags.syn() && !seg.flags.ack() && !seg.flags.rst() &&
-                       seq_gt(seg.seq, c.rcv_nxt()) && l != listeners_.end();
+    // The listener is looked up only for such a SYN: every other segment of a
+    // known 4-tuple goes straight to its connection.
+    const bool reopening_syn = c.state() == State::kTimeWait &&
+                               config_.time_wait_syn == TimeWaitSynPolicy::kReuseIfSeqGreater &&
+                               seg.flags.syn() && !seg.flags.ack() && !seg.flags.rst() &&
+                               seq_gt(seg.seq, c.rcv_nxt());
+    const auto l = reopening_syn ? listeners_.find(seg.dst_port) : listeners_.end();
+    const bool reuse = l != listeners_.end();
     if (reuse && backlog_full(l->second)) {
       // The listener could not take the new incarnation, so the SYN is dropped as
       // at any full listener, before the TIME-WAIT connection is set aside: it

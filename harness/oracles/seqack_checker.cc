@@ -231,7 +231,7 @@ struct Conn {
   int our_ws = -1;
   int peer_ws = -1;
   // RFC 7323 Timestamps: whether our last SYN and the peer's taken SYN offered
-  // it, and the newest TSval the peer has sent this connection.
+  // it, and the TSvals the peer has sent this connection.
   bool our_ts = false;
   bool peer_ts = false;
   PeerTsvals peer_tsvals;  // every TSval the peer has sent this connection
